@@ -1,0 +1,32 @@
+# The two commands of the quick start: `make run` (demo on SQLite) and `make test` (whole suite).
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app web
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup demo verify clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(FLASK) seed-demo --if-empty
+
+run: demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# pytest exits 5 when it collects no test; that is not a failure of the suite.
+test: setup
+	$(PY) -m pytest -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+
+verify: setup
+	$(FLASK) verify
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,66 @@
+"""Everything a permission rule, guard or effect may look at while one event is being fired."""
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from models import Branch, Campaign, RoleAssignment, Team, Unit
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an object sits in the organisation."""
+    unit_id: int
+    branch_id: int = None
+    team_id: int = None
+
+
+def place_of(record):
+    if isinstance(record, Campaign):
+        return Place(record.unit_id)
+    if isinstance(record, Unit):
+        return Place(record.id)
+    if isinstance(record, Branch):
+        return Place(record.unit_id, record.id)
+    team_id = record.id if isinstance(record, Team) else record.team_id
+    row = (Team.select(Team.id, Team.branch, Branch.unit).join(Branch)
+           .where(Team.id == team_id).tuples().first())
+    return Place(row[2], row[1], row[0])
+
+
+def assignments_of(user):
+    return list(RoleAssignment.select().where(RoleAssignment.user == user))
+
+
+@dataclass
+class ActionContext:
+    record: object
+    workflow: object
+    actor: object
+    place: Place
+    transition: object = None
+    reason: str = None
+    payload: dict = field(default_factory=dict)
+    override: bool = False
+    now: object = None
+    role: str = None            # the role the actor is acting in, once authorised
+    overriding: bool = False    # acting under an override rule or past an overridable guard
+    _results: dict = field(default_factory=dict)
+
+    @cached_property
+    def assignments(self):
+        return assignments_of(self.actor)
+
+    @cached_property
+    def unit(self):
+        return Unit.get_by_id(self.place.unit_id)
+
+    @cached_property
+    def campaign(self):
+        return self.record if isinstance(self.record, Campaign) else Campaign.get_by_id(self.record.campaign_id)
+
+    def remember(self, name, value):
+        self._results[name] = value
+        return value
+
+    def passed(self, name):
+        """What a guard or route condition already decided (read by the transitions machine)."""
+        return self._results.get(name) is True

@@ -1,0 +1,103 @@
+"""The one place that decides who may fire what: rules from the workflow definitions matched against the
+actor's role assignments and the object's place in the organisation."""
+import logging
+
+from models import Member, RoleAssignment, Team
+
+from .errors import NotPermitted
+
+security_log = logging.getLogger('chuangzheng.security')
+
+
+def in_scope(scope, assignment, place):
+    if scope == 'global':
+        return True
+    if scope == 'unit':
+        return assignment.unit_id is not None and assignment.unit_id == place.unit_id
+    if scope == 'branch':
+        return assignment.branch_id is not None and assignment.branch_id == place.branch_id
+    if scope == 'team':
+        return assignment.team_id is not None and assignment.team_id == place.team_id
+    return False
+
+
+def belongs_to_team(user_id, team_id):
+    """Leads the team or is one of its members."""
+    if team_id is None:
+        return False
+    leads = RoleAssignment.select().where(RoleAssignment.user == user_id, RoleAssignment.role == 'team_leader',
+                                          RoleAssignment.team == team_id).exists()
+    return leads or Member.select().where(Member.user == user_id, Member.team == team_id).exists()
+
+
+def is_chairs_own_team(team_id):
+    """Some chair of the team's branch leads the team or belongs to it."""
+    team = Team.get_by_id(team_id)
+    chairs = RoleAssignment.select(RoleAssignment.user).where(RoleAssignment.role == 'branch_chair',
+                                                              RoleAssignment.branch == team.branch_id)
+    return any(belongs_to_team(row.user_id, team_id) for row in chairs)
+
+
+def _chair_team_reviewer(ctx):
+    return ctx.unit.setting('chair_team_reviewer', 'party_secretary')
+
+
+CONDITIONS = {
+    'is_not_chairs_own_team': lambda ctx: not belongs_to_team(ctx.actor.id, ctx.place.team_id),
+    'is_routed_to_secretary': lambda ctx: (_chair_team_reviewer(ctx) == 'party_secretary'
+                                           and is_chairs_own_team(ctx.place.team_id)),
+    'is_routed_to_union': lambda ctx: (_chair_team_reviewer(ctx) == 'union_staff'
+                                       and is_chairs_own_team(ctx.place.team_id)),
+    'needs_cosign': lambda ctx: bool(ctx.unit.setting('secretary_cosigns_stages', False))
+    and ctx.role != 'party_secretary',
+}
+
+
+def matching_rule(rules, ctx):
+    """The first rule the actor satisfies, or None. Override rules are tried last-resort only when no
+    ordinary rule matches."""
+    if not ctx.actor.active:
+        return None
+    for rule in sorted(rules, key=lambda r: bool(r.get('override'))):
+        for assignment in ctx.assignments:
+            if rule['role'] not in ('*', assignment.role):
+                continue
+            if rule['role'] == '*' and assignment.role in ('auditor', 'system'):
+                continue
+            if not in_scope(rule['scope'], assignment, ctx.place):
+                continue
+            if rule.get('when') and not CONDITIONS[rule['when']](ctx):
+                continue
+            return rule
+    return None
+
+
+def authorize(transition, ctx):
+    """Set ctx.role for the actor or raise NotPermitted (logged as a refused authorisation)."""
+    if transition.review and belongs_to_team(ctx.actor.id, ctx.place.team_id):
+        refuse(ctx, transition.event, '不能审批本人所在班组的事项 (you cannot review your own team)')
+    rule = matching_rule(transition.allowed, ctx)
+    if rule is None:
+        refuse(ctx, transition.event, f'无权执行「{transition.label["zh"]}」 '
+                                      f'(not permitted to {transition.label["en"].lower()})')
+    ctx.role = rule['role'] if rule['role'] != '*' else _any_role_in_unit(ctx)
+    ctx.overriding = bool(rule.get('override'))
+    return rule
+
+
+def _any_role_in_unit(ctx):
+    for a in ctx.assignments:
+        if in_scope('unit', a, ctx.place):
+            return a.role
+    return None
+
+
+def may_fire_somewhere(workflow, event, ctx):
+    """Whether any transition of `event` would let the actor act (to tell 403 from 409)."""
+    return any(matching_rule(t.allowed, ctx) for t in workflow.transitions if t.event == event)
+
+
+def refuse(ctx, event, message):
+    security_log.warning('refused: user=%s event=%s object=%s#%s', ctx.actor.id, event,
+                         type(ctx.record).__name__, getattr(ctx.record, 'id', None))
+    raise NotPermitted(message)

@@ -1,0 +1,207 @@
+"""The one door for state changes: create a record or fire an event on it.
+
+permission → input → guards → machine → versioned write → audit record, all in ONE transaction."""
+import json
+
+from peewee import IntegrityError
+
+import workflows
+from models import Application, Campaign, InnovationResult, Participation, database
+
+from . import audit, clock
+from .context import ActionContext, Place, place_of
+from .effects import EFFECTS
+from .errors import BadInput, Conflict, GuardFailed, InvalidTransition, NotFound, NotPermitted
+from .guards import GUARDS
+from .machines import machine_for
+from .payloads import PAYLOADS, NewApplication, NewCampaign, NewInnovation, NewParticipation, clean_reason, load
+from .permissions import CONDITIONS, authorize, may_fire_somewhere, refuse
+
+KINDS = {
+    # object type: (model, workflow name, schema of a new record)
+    'campaign': (Campaign, 'campaign', NewCampaign),
+    'participation': (Participation, 'participation', NewParticipation),
+    'application': (Application, 'application', NewApplication),
+    'innovation': (InnovationResult, 'innovation', NewInnovation),
+}
+TYPE_OF_MODEL = {model: otype for otype, (model, _, _) in KINDS.items()}
+
+
+def object_type_of(record):
+    try:
+        return TYPE_OF_MODEL[type(record)]
+    except KeyError:
+        raise BadInput(f'not a workflow object: {type(record).__name__}') from None
+
+
+def load_object(object_type, object_id):
+    if object_type not in KINDS:
+        raise NotFound(f'未知对象类型 {object_type!r} (unknown object type)')
+    model = KINDS[object_type][0]
+    record = model.get_or_none(model.id == object_id)
+    if record is None:
+        raise NotFound(f'{object_type} #{object_id} 不存在 (not found)')
+    return record
+
+
+def _check_guards(transition, ctx):
+    failed, overridable = [], True
+    for ref in transition.guards:
+        reason = GUARDS[ref.name](ctx)
+        ctx.remember(ref.name, reason is None)
+        if reason is not None:
+            failed.append(reason)
+            overridable = overridable and ref.overridable
+    if not failed:
+        return []
+    if overridable and ctx.override:
+        if not ctx.reason:
+            raise BadInput('越过未达标的条件需要填写理由 (an override needs a reason)',
+                           {'fields': {'reason': ['required for an override']}})
+        for ref in transition.guards:
+            ctx.remember(ref.name, True)
+        ctx.overriding = True
+        return failed
+    raise GuardFailed(failed, overridable=overridable)
+
+
+def _choose(candidates, ctx):
+    """Among transitions of one event from one state, the first whose route condition holds."""
+    for t in candidates:
+        if t.route_if and not ctx.remember(t.route_if, CONDITIONS[t.route_if](ctx) is True):
+            continue
+        if t.route_unless and ctx.remember(t.route_unless, CONDITIONS[t.route_unless](ctx) is True):
+            continue
+        return t
+    raise InvalidTransition('没有符合条件的流转 (no transition applies)')
+
+
+def _prepare(ctx, transition, reason, payload):
+    ctx.transition = transition
+    ctx.reason = clean_reason(reason, 'reason' in transition.requires)
+    if transition.payload:
+        ctx.payload = load(PAYLOADS[transition.payload], payload, '附加数据')
+    elif payload:
+        raise BadInput('此操作不接受附加数据 (this event takes no payload)')
+    if ctx.overriding and not ctx.reason:
+        raise BadInput('代为处理需要填写理由 (acting as an override needs a reason)',
+                       {'fields': {'reason': ['required for an override']}})
+
+
+def _audit_payload(ctx, failed):
+    payload = dict(ctx.payload)
+    if ctx.overriding:
+        payload['override'] = True
+    if failed:
+        payload['overridden_guards'] = [r.as_dict() for r in failed]
+    return payload
+
+
+def fire(obj, event, actor, *, reason=None, payload=None, expected_version=None, override=False):
+    """Fire `event` on `obj` as `actor`. `expected_version` (default: obj.version) is the version the
+    caller saw; if someone changed the object since, Conflict is raised. Returns the updated record."""
+    object_type = object_type_of(obj)
+    expected = obj.version if expected_version is None else expected_version
+    with database.atomic():
+        record = load_object(object_type, obj.id)
+        if record.version != expected:
+            raise Conflict(details={'expected_version': expected, 'current_version': record.version})
+        workflow = workflows.get(KINDS[object_type][1], record.workflow_version)
+        ctx = ActionContext(record=record, workflow=workflow, actor=actor, place=place_of(record),
+                            override=override, now=clock.now())
+        candidates = workflow.candidates(record.state, event)
+        if not candidates:
+            if event not in workflow.events or not may_fire_somewhere(workflow, event, ctx):
+                if event in workflow.events:
+                    refuse(ctx, event, f'无权执行此操作 (not permitted: {event})')
+                raise InvalidTransition(f'未知操作 {event!r} (unknown event)')
+            raise InvalidTransition(
+                f'当前状态「{workflow.state_label(record.state)}」下不能「{workflow.event_label(event)}」 '
+                f'(cannot {event} while {record.state})', {'state': record.state, 'event': event})
+        authorize(candidates[0], ctx)
+        transition = _choose(candidates, ctx)
+        _prepare(ctx, transition, reason, payload)
+        failed = _check_guards(transition, ctx)
+        from_state = record.state
+        if not machine_for(workflow.name, workflow.version).events[event].trigger(record, ctx=ctx):
+            raise InvalidTransition('流转未执行 (the machine refused the transition)')
+        _save(record, expected, ctx, from_state)
+        audit.append(object_type, record.id, event, from_state, record.state, actor, ctx.role,
+                     ctx.reason, _audit_payload(ctx, failed))
+    return record
+
+
+def _save(record, expected, ctx, from_state):
+    model = type(record)
+    changes = {f.name: record.__data__.get(f.name) for f in record.dirty_fields}
+    changes.update(version=expected + 1, updated_at=ctx.now)
+    if record.state != from_state:
+        changes['state_since'] = ctx.now
+    updated = model.update(**changes).where(model.id == record.id, model.version == expected).execute()
+    if updated != 1:
+        raise Conflict()
+    for name, value in changes.items():
+        setattr(record, name, value)
+    record._dirty.clear()
+
+
+def create(object_type, actor, fields, *, reason=None):
+    """Create a new workflow object in its initial state (e.g. a team enrolling), audited."""
+    if object_type not in KINDS:
+        raise NotFound(f'未知对象类型 {object_type!r} (unknown object type)')
+    model, workflow_name, schema = KINDS[object_type]
+    data = load(schema, fields)
+    workflow = workflows.get(workflow_name)
+    transition = workflow.create
+    with database.atomic():
+        record = _new_record(model, workflow, data)
+        ctx = ActionContext(record=record, workflow=workflow, actor=actor, place=_place_of_new(record),
+                            now=clock.now())
+        authorize(transition, ctx)
+        _prepare(ctx, transition, reason, None)
+        failed = _check_guards(transition, ctx)
+        record.created_at = record.updated_at = record.state_since = ctx.now
+        try:
+            with database.atomic():
+                record.save(force_insert=True)
+        except IntegrityError:
+            raise Conflict('该记录已存在 (it already exists)') from None
+        for name in transition.effects:
+            EFFECTS[name](ctx)
+        audit.append(object_type, record.id, transition.event, None, record.state, actor, ctx.role, ctx.reason,
+                     _audit_payload(ctx, failed) | {'fields': _jsonable(data)})
+    return record
+
+
+def _new_record(model, workflow, data):
+    from models import Team, Unit
+    data = dict(data)
+    if 'team_id' in data and Team.get_or_none(Team.id == data['team_id']) is None:
+        raise NotFound(f'班组 #{data["team_id"]} 不存在 (team not found)')
+    if 'unit_id' in data and Unit.get_or_none(Unit.id == data['unit_id']) is None:
+        raise NotFound(f'单位 #{data["unit_id"]} 不存在 (unit not found)')
+    if 'campaign_id' in data and Campaign.get_or_none(Campaign.id == data['campaign_id']) is None:
+        raise NotFound(f'创建活动 #{data["campaign_id"]} 不存在 (campaign not found)')
+    record = model(state=workflow.initial, version=1, workflow_version=workflow.version, **data)
+    if model is Participation:
+        record.stage = workflows.STAGES[0]
+    if model is Application:
+        record.requested_tier = record.tier
+    return record
+
+
+def _place_of_new(record):
+    place = place_of(record)
+    if isinstance(record, Campaign):
+        return place
+    campaign = Campaign.get_by_id(record.campaign_id)
+    if campaign.unit_id != place.unit_id:
+        raise BadInput('班组与创建活动不属于同一单位 (team and campaign are in different units)')
+    return Place(place.unit_id, place.branch_id, place.team_id)
+
+
+def _jsonable(data):
+    return json.loads(json.dumps(data, default=str))
+
+
+__all__ = ['fire', 'create', 'load_object', 'NotPermitted']

@@ -1,0 +1,50 @@
+"""The database handle: one proxy bound at start-up to SQLite (default) or PostgreSQL by URL."""
+import json
+import os
+
+from peewee import DatabaseProxy, Model, TextField, SqliteDatabase
+from playhouse.db_url import connect as connect_url
+
+database = DatabaseProxy()
+
+DEFAULT_URL = 'sqlite:///instance/chuangzheng.db'
+SQLITE_PRAGMAS = {'journal_mode': 'wal', 'busy_timeout': 10000, 'foreign_keys': 1, 'synchronous': 'normal'}
+
+
+def database_url():
+    return os.environ.get('DATABASE_URL', DEFAULT_URL)
+
+
+def open_database(url=None):
+    """Connect the proxy to the database named by `url` (or $DATABASE_URL) and return it."""
+    url = url or database_url()
+    if url.startswith('sqlite'):
+        path = url.split(':///', 1)[-1]
+        if path and path != ':memory:':
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        # IMMEDIATE: writers take the lock at BEGIN, so read-then-write transactions never deadlock.
+        db = connect_url(url, pragmas=SQLITE_PRAGMAS, lock_type='IMMEDIATE', check_same_thread=False)
+    else:
+        db = connect_url(url)
+    database.initialize(db)
+    return db
+
+
+def is_sqlite():
+    return isinstance(database.obj, SqliteDatabase)
+
+
+class JSONField(TextField):
+    """JSON stored as text: portable across SQLite and PostgreSQL."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False

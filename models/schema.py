@@ -1,0 +1,51 @@
+"""Creating the schema, including the database-level guards that keep the audit table append-only."""
+import datetime
+
+from .audit import AuditHead, AuditPersonal, AuditRecord, SchemaInfo
+from .db import database, is_sqlite
+from .org import Branch, Member, RoleAssignment, Team, Unit, User
+from .workflow import (Application, Attachment, Campaign, CommendationDecision, Evidence,
+                       InnovationResult, Objection, Participation, Requirement, Score)
+
+SCHEMA_VERSION = 1
+GENESIS_HASH = '0' * 64
+
+ALL_MODELS = [Unit, Branch, Team, User, Member, RoleAssignment, Campaign, Requirement, Participation,
+              Evidence, Attachment, CommendationDecision, Application, Score, Objection,
+              InnovationResult, AuditRecord, AuditPersonal, AuditHead, SchemaInfo]
+
+SQLITE_TRIGGERS = [
+    "CREATE TRIGGER IF NOT EXISTS audit_record_no_update BEFORE UPDATE ON audit_record "
+    "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_record_no_delete BEFORE DELETE ON audit_record "
+    "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END",
+]
+
+POSTGRES_TRIGGERS = [
+    "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN RAISE EXCEPTION 'audit records are append-only'; END $$",
+    "DROP TRIGGER IF EXISTS audit_record_append_only ON audit_record",
+    "CREATE TRIGGER audit_record_append_only BEFORE UPDATE OR DELETE ON audit_record "
+    "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+]
+
+
+def create_schema():
+    """Create every table, the append-only triggers and the chain head (idempotent)."""
+    with database.atomic():
+        database.create_tables(ALL_MODELS, safe=True)
+        for sql in (SQLITE_TRIGGERS if is_sqlite() else POSTGRES_TRIGGERS):
+            database.execute_sql(sql)
+        if not AuditHead.select().exists():
+            AuditHead.create(id=1, seq=0, hash=GENESIS_HASH)
+        if not SchemaInfo.select().exists():
+            SchemaInfo.create(version=SCHEMA_VERSION,
+                              applied_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
+
+
+def schema_exists():
+    return AuditHead.table_exists()
+
+
+def drop_schema():
+    database.drop_tables(ALL_MODELS, safe=True)

@@ -1,0 +1,158 @@
+"""Command line: `flask --app web <command>`. Errors print one clear line and exit with status 1."""
+import json
+import sys
+
+import click
+
+import engine
+from engine import audit, scheduler
+from engine.errors import EngineError
+from models import AuditRecord, User, create_schema, database, schema_exists
+
+
+def fail(message):
+    raise click.ClickException(message)
+
+
+def _user(username):
+    user = User.get_or_none(User.username == username)
+    if user is None:
+        fail(f'no such user: {username!r}')
+    return user
+
+
+@click.command('init-db')
+def init_db():
+    """Create the tables (safe to run again)."""
+    create_schema()
+    click.echo('database ready')
+
+
+@click.command('seed-demo')
+@click.option('--if-empty', is_flag=True, help='Do nothing when the database already has data.')
+def seed_demo(if_empty):
+    """Load the demo: 货运处, 4 branches, ~40 teams, every role, a campaign in consolidation."""
+    from .demo import seed
+    create_schema()
+    if if_empty and AuditRecord.select().exists():
+        click.echo('demo data already present')
+        return
+    summary = seed(progress=True)
+    click.echo(summary)
+
+
+@click.command('verify')
+@click.option('--checkpoint', help='A checkpoint "SEQ:HASH" kept outside the database (detects truncation).')
+def verify_cmd(checkpoint):
+    """Recompute the audit chain; name the first bad record."""
+    _require_schema()
+    if checkpoint:
+        try:
+            audit.parse_checkpoint(checkpoint)
+        except ValueError as err:
+            fail(str(err))
+    total = AuditRecord.select().count()
+    with click.progressbar(length=total, label='verifying', file=sys.stderr) as bar:
+        result = audit.verify(checkpoint=checkpoint, progress=bar.update)
+    if result.ok:
+        click.echo(f'audit chain intact: {result.checked} records, head {result.head_seq}:{result.head_hash}')
+        return
+    for _, text in result.problems:
+        click.echo(text, err=True)
+    fail(f'audit chain BROKEN at record {result.first_bad_seq}')
+
+
+@click.command('checkpoint')
+def checkpoint_cmd():
+    """Print the chain head "SEQ:HASH" for auditors to keep outside the database."""
+    _require_schema()
+    click.echo(audit.checkpoint())
+
+
+@click.command('fire')
+@click.argument('object_type')
+@click.argument('object_id', type=int)
+@click.argument('event')
+@click.option('--user', 'username', required=True, help='Who acts (username).')
+@click.option('--reason', help='Reason or comment.')
+@click.option('--payload', help='JSON object with the event\'s data.')
+@click.option('--override', is_flag=True, help='Pass an overridable guard (needs --reason).')
+def fire_cmd(object_type, object_id, event, username, reason, payload, override):
+    """Fire EVENT on OBJECT_TYPE #OBJECT_ID (campaign, participation, application, innovation)."""
+    _require_schema()
+    try:
+        data = json.loads(payload) if payload else None
+    except json.JSONDecodeError as err:
+        fail(f'--payload is not valid JSON: {err}')
+    try:
+        record = engine.load_object(object_type, object_id)
+        record = engine.fire(record, event, _user(username), reason=reason, payload=data, override=override)
+    except EngineError as err:
+        fail(f'{err.code}: {err.message}')
+    click.echo(f'{object_type} #{object_id} is now {record.state} (version {record.version})')
+
+
+@click.command('history')
+@click.argument('object_type')
+@click.argument('object_id', type=int)
+def history_cmd(object_type, object_id):
+    """Print an object's audit history."""
+    _require_schema()
+    for r in audit.history(object_type, object_id):
+        click.echo(f'{r.seq:>6} {r.occurred_at:%Y-%m-%d %H:%M} {r.event:<18} {r.from_state or "-"} → '
+                   f'{r.to_state} {r.actor_name or "-"}({r.actor_role or "-"}) {r.reason or ""}')
+
+
+@click.command('tick')
+def tick_cmd():
+    """Run due time-based steps (public notices ending). Run it every minute from cron."""
+    _require_schema()
+    click.echo(scheduler.tick())
+
+
+@click.command('import-org')
+@click.argument('path', type=click.Path(dir_okay=False))
+@click.option('--unit', 'unit_code', help='Unit code when the file has no unit column.')
+def import_org_cmd(path, unit_code):
+    """Import branches, teams, members and users from an .xlsx or .csv file (all rows or none)."""
+    from engine.org_import import ImportFailed, import_file
+    _require_schema()
+    try:
+        summary = import_file(path, default_unit=unit_code, progress=True)
+    except ImportFailed as err:
+        for line in err.report_lines():
+            click.echo(line, err=True)
+        fail(f'nothing imported: {len(err.errors)} bad row(s)')
+    click.echo(summary)
+
+
+@click.command('set-password')
+@click.argument('username')
+@click.password_option()
+def set_password_cmd(username, password):
+    """Set a user's password."""
+    from engine.org import hash_password
+    _require_schema()
+    if len(password) < 8:
+        fail('password must have at least 8 characters')
+    user = _user(username)
+    user.password_hash = hash_password(password)
+    user.save()
+    click.echo(f'password set for {username}')
+
+
+def _require_schema():
+    if not schema_exists():
+        fail('the database has no tables yet: run `flask --app web init-db` first')
+
+
+COMMANDS = [init_db, seed_demo, verify_cmd, checkpoint_cmd, fire_cmd, history_cmd, tick_cmd, import_org_cmd,
+            set_password_cmd]
+
+
+def init_app(app):
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+__all__ = ['init_app', 'database']
