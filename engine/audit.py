@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN
 
-from models import AuditHead, AuditPersonal, AuditRecord, GENESIS_HASH, database, is_sqlite
+from models import AuditHead, AuditPersonal, AuditRecord, GENESIS_HASH, is_sqlite
 
 from . import clock
 
@@ -126,9 +126,10 @@ def verify(checkpoint=None, progress=None, stop_at_first=True):
     for row in _stream():
         (seq, otype, oid, event, frm, to, actor_id, role, at, payload, digest, prev_hash, h,
          actor_name, reason, erased_at) = row
-        if seq != expected_seq:
-            result.fail(seq, f'record {seq}: expected record {expected_seq} here — '
-                             f'{"records deleted" if seq > expected_seq else "record inserted"}')
+        if seq > expected_seq:
+            result.fail(expected_seq, f'record {expected_seq}: missing (deleted); the next record is {seq}')
+        elif seq < expected_seq:
+            result.fail(seq, f'record {seq}: out of sequence (inserted)')
         elif prev_hash != prev:
             result.fail(seq, f'record {seq}: does not link to the previous record (deleted or inserted)')
         elif record_hash(key, seq, prev_hash, otype, oid, event, frm, to, actor_id, role, at, payload,
@@ -193,7 +194,3 @@ def history(object_type, object_id):
             .join(AuditPersonal, on=(AuditPersonal.seq == AuditRecord.seq), join_type=JOIN.LEFT_OUTER)
             .where(AuditRecord.object_type == object_type, AuditRecord.object_id == object_id)
             .order_by(AuditRecord.seq).objects())
-
-
-def in_transaction():
-    return database.in_transaction()
