@@ -3,13 +3,11 @@ import hashlib
 import os
 import re
 
-from models import Attachment, Evidence, Participation, Requirement, database
-
-from . import audit, clock
-from .context import ActionContext, place_of
-from .errors import BadInput, Conflict, InvalidTransition, NotFound
-from .permissions import matching_rule, refuse
+from models import Attachment, Evidence, Requirement
 from workflows.rules import LEADER
+
+from .errors import BadInput, InvalidTransition, NotFound
+from .runtime import edit_content
 
 EDITABLE_STATES = ('in_progress', 'stage_returned')
 EDITABLE_STATUSES = ('draft', 'returned')
@@ -72,16 +70,8 @@ def record_evidence(participation, requirement_id, actor, *, text=None, add_file
     if text is not None and (not isinstance(text, str) or len(text) > MAX_TEXT):
         raise BadInput(f'说明文字应为不超过{MAX_TEXT}字的文本 (text too long or not text)')
     files = [(check_upload(name, data), data) for name, data in add_files]
-    expected = participation.version if expected_version is None else expected_version
-    with database.atomic():
-        record = Participation.get_or_none(Participation.id == participation.id)
-        if record is None:
-            raise NotFound('参与记录不存在 (participation not found)')
-        ctx = ActionContext(record=record, workflow=None, actor=actor, place=place_of(record), now=clock.now())
-        if matching_rule([LEADER], ctx) is None:
-            refuse(ctx, 'edit_evidence', '只有本班组班组长可以填写佐证材料 (only the team leader may edit evidence)')
-        if record.version != expected:
-            raise Conflict(details={'expected_version': expected, 'current_version': record.version})
+
+    def apply(record, ctx):
         requirement = Requirement.get_or_none(Requirement.id == requirement_id,
                                               Requirement.campaign == record.campaign_id,
                                               Requirement.stage == record.stage, Requirement.active == True)  # noqa
@@ -92,15 +82,10 @@ def record_evidence(participation, requirement_id, actor, *, text=None, add_file
         evidence, _ = Evidence.get_or_create(participation=record, requirement=requirement)
         if evidence.status not in EDITABLE_STATUSES:
             raise InvalidTransition('该项已验收或在审核中，不能修改 (this item is accepted or under review)')
-        changes = _apply(evidence, actor, ctx.now, text, files, remove_attachment_ids)
-        updated = Participation.update(version=expected + 1, updated_at=ctx.now).where(
-            Participation.id == record.id, Participation.version == expected).execute()
-        if updated != 1:
-            raise Conflict()
-        audit.append('participation', record.id, 'edit_evidence', record.state, record.state, actor, 'team_leader',
-                     None, changes)
-    participation.version = expected + 1
-    return evidence
+        return _apply(evidence, actor, ctx.now, text, files, remove_attachment_ids)
+
+    return edit_content(participation, 'edit_evidence', actor, [LEADER], apply, expected_version=expected_version,
+                        denied='只有本班组班组长可以填写佐证材料 (only the team leader may edit evidence)')
 
 
 def _apply(evidence, actor, now, text, files, remove_ids):

@@ -15,7 +15,7 @@ from .errors import BadInput, Conflict, GuardFailed, InvalidTransition, NotFound
 from .guards import GUARDS
 from .machines import machine_for
 from .payloads import PAYLOADS, NewApplication, NewCampaign, NewInnovation, NewParticipation, clean_reason, load
-from .permissions import CONDITIONS, authorize, may_fire_somewhere, refuse
+from .permissions import CONDITIONS, authorize, matching_rule, may_fire_somewhere, refuse
 
 KINDS = {
     # object type: (model, workflow name, schema of a new record)
@@ -204,4 +204,30 @@ def _jsonable(data):
     return json.loads(json.dumps(data, default=str))
 
 
-__all__ = ['fire', 'create', 'load_object', 'NotPermitted']
+
+def edit_content(obj, action, actor, rules, apply, *, denied, expected_version=None, reason=None):
+    """An audited change to what a record holds (evidence, checklist) that leaves its state alone.
+
+    `apply(record, ctx)` makes the change and returns the audit payload. Same door as `fire`: permission
+    from `rules`, version check, one transaction with the audit record."""
+    object_type = object_type_of(obj)
+    expected = obj.version if expected_version is None else expected_version
+    with database.atomic():
+        record = load_object(object_type, obj.id)
+        ctx = ActionContext(record=record, workflow=None, actor=actor, place=place_of(record), now=clock.now())
+        rule = matching_rule(rules, ctx)
+        if rule is None:
+            refuse(ctx, action, denied)
+        if record.version != expected:
+            raise Conflict(details={'expected_version': expected, 'current_version': record.version})
+        ctx.reason = clean_reason(reason, False)
+        payload = apply(record, ctx)
+        model = type(record)
+        updated = model.update(version=expected + 1, updated_at=ctx.now).where(
+            model.id == record.id, model.version == expected).execute()
+        if updated != 1:
+            raise Conflict()
+        audit.append(object_type, record.id, action, record.state, record.state, actor, rule['role'], ctx.reason,
+                     payload)
+    obj.version = expected + 1
+    return payload

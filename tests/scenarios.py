@@ -16,7 +16,8 @@ def participation_in(world, state, stage='popularization', team=None, leader=Non
     if world.campaign.state == 'draft':
         world.launch()
     part = world.enrol(team, leader)
-    for req in Requirement.select().where(Requirement.campaign == world.campaign, Requirement.stage == stage):
+    for req in Requirement.select().where(Requirement.campaign == world.campaign, Requirement.stage == stage,
+                                          Requirement.active == True):  # noqa: E712
         part = set_state(part, 'in_progress', stage=stage)
         engine.record_evidence(part, req.id, leader or world.leader1, text=f'材料：{req.title_zh}')
     return set_state(Participation.get_by_id(part.id), state, stage=stage)
