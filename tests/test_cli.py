@@ -99,3 +99,24 @@ def test_set_password_rules(cli, ready):
     from engine.org import check_password
     from models import User
     assert check_password(User.get(User.username == 'staff'), 'longenough1')
+
+
+def test_erase_person_keeps_the_chain_verifiable(cli, ready):
+    from engine import audit
+    from models import User
+    ready.enrol()
+    assert cli('erase-person', 'leader1').exit_code != 0          # --reason is required
+    result = cli('erase-person', 'leader1', '--reason', '本人申请 2026-11-01 第3号')
+    assert result.exit_code == 0, result.output
+    assert audit.verify().ok
+    assert not User.get(User.username == 'leader1').active
+    history = cli('history', 'participation', '1').output
+    assert '张班长' not in history
+    assert cli('erase-person', 'system', '--reason', 'x').exit_code == 1
+
+
+def test_migrate_workflow_rejects_bad_arguments(cli, ready):
+    assert 'OLD=NEW' in cli('migrate-workflow', 'participation', '1', '--map', 'oops', '--reason', 'x').output
+    assert 'no definition' in cli('migrate-workflow', 'participation', '7', '--reason', 'x').output
+    ok = cli('migrate-workflow', 'participation', '1', '--reason', '无变化')
+    assert ok.exit_code == 0 and '0 participation' in ok.output

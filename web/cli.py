@@ -141,13 +141,49 @@ def set_password_cmd(username, password):
     click.echo(f'password set for {username}')
 
 
+@click.command('migrate-workflow')
+@click.argument('object_type')
+@click.argument('to_version', type=int)
+@click.option('--map', 'mapping', multiple=True, help='Rename a state: OLD=NEW (repeatable).')
+@click.option('--reason', required=True, help='Why the records move (kept in the audit history).')
+def migrate_workflow_cmd(object_type, to_version, mapping, reason):
+    """Move running records to workflow definition TO_VERSION (explicit and audited)."""
+    from engine.migration import migrate_records
+    _require_schema()
+    state_map = {}
+    for item in mapping:
+        if item.count('=') != 1 or not all(item.split('=')):
+            fail(f'--map expects OLD=NEW, got {item!r}')
+        old, new = item.split('=')
+        state_map[old] = new
+    try:
+        moved = migrate_records(object_type, to_version, state_map=state_map, reason=reason)
+    except EngineError as err:
+        fail(f'{err.code}: {err.message}')
+    click.echo(f'{moved} {object_type} record(s) moved to version {to_version}')
+
+
+@click.command('erase-person')
+@click.argument('username')
+@click.option('--reason', required=True, help='The erasure request reference.')
+def erase_person_cmd(username, reason):
+    """Erase a person's name from accounts and the audit history (the chain still verifies)."""
+    from engine.privacy import erase_person
+    _require_schema()
+    try:
+        count = erase_person(_user(username), reason)
+    except EngineError as err:
+        fail(f'{err.code}: {err.message}')
+    click.echo(f'erased personal data of {username} from {count} audit record(s)')
+
+
 def _require_schema():
     if not schema_exists():
         fail('the database has no tables yet: run `flask --app web init-db` first')
 
 
 COMMANDS = [init_db, seed_demo, verify_cmd, checkpoint_cmd, fire_cmd, history_cmd, tick_cmd, import_org_cmd,
-            set_password_cmd]
+            set_password_cmd, migrate_workflow_cmd, erase_person_cmd]
 
 
 def init_app(app):
