@@ -120,3 +120,14 @@ def test_migrate_workflow_rejects_bad_arguments(cli, ready):
     assert 'no definition' in cli('migrate-workflow', 'participation', '7', '--reason', 'x').output
     ok = cli('migrate-workflow', 'participation', '1', '--reason', '无变化')
     assert ok.exit_code == 0 and '0 participation' in ok.output
+
+
+def test_create_from_the_command_line(cli, ready):
+    import json as json_
+    data = json_.dumps({'team_id': ready.t3.id, 'campaign_id': ready.campaign.id})
+    result = cli('create', 'participation', '--user', 'leader3', '--data', data)
+    assert result.exit_code == 0 and 'participation #1 created (requested)' in result.output
+    assert 'already exists' in cli('create', 'participation', '--user', 'leader3', '--data', data).output
+    assert 'not valid JSON' in cli('create', 'participation', '--user', 'leader3', '--data', '{').output
+    bad = cli('create', 'participation', '--user', 'leader3', '--data', '{"team_id": "x"}')
+    assert bad.exit_code == 1 and 'bad_input' in bad.output

@@ -92,6 +92,24 @@ def fire_cmd(object_type, object_id, event, username, reason, payload, override)
     click.echo(f'{object_type} #{object_id} is now {record.state} (version {record.version})')
 
 
+@click.command('create')
+@click.argument('object_type')
+@click.option('--user', 'username', required=True, help='Who acts (username).')
+@click.option('--data', required=True, help='JSON object with the new record\'s fields.')
+def create_cmd(object_type, username, data):
+    """Create a campaign, participation (enrolment), application or innovation result."""
+    _require_schema()
+    try:
+        fields = json.loads(data)
+    except json.JSONDecodeError as err:
+        fail(f'--data is not valid JSON: {err}')
+    try:
+        record = engine.create(object_type, _user(username), fields)
+    except EngineError as err:
+        fail(f'{err.code}: {err.message}')
+    click.echo(f'{object_type} #{record.id} created ({record.state})')
+
+
 @click.command('history')
 @click.argument('object_type')
 @click.argument('object_id', type=int)
@@ -182,7 +200,7 @@ def _require_schema():
         fail('the database has no tables yet: run `flask --app web init-db` first')
 
 
-COMMANDS = [init_db, seed_demo, verify_cmd, checkpoint_cmd, fire_cmd, history_cmd, tick_cmd, import_org_cmd,
+COMMANDS = [init_db, seed_demo, verify_cmd, checkpoint_cmd, create_cmd, fire_cmd, history_cmd, tick_cmd, import_org_cmd,
             set_password_cmd, migrate_workflow_cmd, erase_person_cmd]
 
 
