@@ -2,7 +2,11 @@
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from models import Branch, Member, RoleAssignment, Team, Unit, User
+import re
+
+from models import Branch, Member, RoleAssignment, Team, Unit, User, database
+
+from . import audit
 
 from .errors import BadInput
 
@@ -69,3 +73,19 @@ def system_user():
 
 def add_member(team, name, employee_no=None, user=None):
     return Member.create(team=team, name=name, employee_no=employee_no, user=user)
+
+
+def create_unit(code, name, settings=None):
+    """A new unit (处), created by an administrator; audited as the system's act."""
+    code, name = (code or '').strip(), (name or '').strip()
+    if not re.fullmatch(r'[A-Za-z0-9_-]{1,40}', code):
+        raise BadInput('单位代码应为1–40位字母、数字、_ 或 - (unit code: 1-40 letters, digits, _ or -)')
+    if not 1 <= len(name) <= 100:
+        raise BadInput('单位名称应为1–100个字 (unit name: 1-100 characters)')
+    with database.atomic():
+        if Unit.select().where((Unit.code == code) | (Unit.name == name)).exists():
+            raise BadInput(f'单位「{name}」或代码 {code} 已存在 (unit already exists)')
+        unit = Unit.create(code=code, name=name, settings=settings or {})
+        audit.append('unit', unit.id, 'create_unit', None, None, system_user(), 'system', None,
+                     {'code': code, 'name': name, 'settings': settings or {}})
+    return unit

@@ -131,3 +131,12 @@ def test_create_from_the_command_line(cli, ready):
     assert 'not valid JSON' in cli('create', 'participation', '--user', 'leader3', '--data', '{').output
     bad = cli('create', 'participation', '--user', 'leader3', '--data', '{"team_id": "x"}')
     assert bad.exit_code == 1 and 'bad_input' in bad.output
+
+
+def test_create_unit(cli, ready):
+    result = cli('create-unit', 'JW', '机务处')
+    assert result.exit_code == 0 and '机务处' in result.output
+    assert 'already exists' in cli('create-unit', 'JW', '机务处').output
+    assert cli('create-unit', 'bad code!', '名').exit_code == 1
+    assert cli('create-unit', 'X1', '').exit_code == 1
+    assert cli('verify').exit_code == 0

@@ -118,7 +118,7 @@ def history_cmd(object_type, object_id):
     _require_schema()
     for r in audit.history(object_type, object_id):
         click.echo(f'{r.seq:>6} {r.occurred_at:%Y-%m-%d %H:%M} {r.event:<18} {r.from_state or "-"} → '
-                   f'{r.to_state} {r.actor_name or "-"}({r.actor_role or "-"}) {r.reason or ""}')
+                   f'{r.to_state or "-"} {r.actor_name or "-"}({r.actor_role or "-"}) {r.reason or ""}')
 
 
 @click.command('tick')
@@ -140,7 +140,7 @@ def import_org_cmd(path, unit_code):
     except ImportFailed as err:
         for line in err.report_lines():
             click.echo(line, err=True)
-        fail(f'nothing imported: {len(err.errors)} bad row(s)')
+        fail(f'nothing imported: {err.bad_rows} bad row(s), {len(err.errors)} error(s)')
     click.echo(summary)
 
 
@@ -157,6 +157,20 @@ def set_password_cmd(username, password):
     user.password_hash = hash_password(password)
     user.save()
     click.echo(f'password set for {username}')
+
+
+@click.command('create-unit')
+@click.argument('code')
+@click.argument('name')
+def create_unit_cmd(code, name):
+    """Create a unit (处), e.g. `create-unit HY 货运处`, before importing its organisation."""
+    from engine.org import create_unit
+    _require_schema()
+    try:
+        unit = create_unit(code, name)
+    except EngineError as err:
+        fail(f'{err.code}: {err.message}')
+    click.echo(f'unit #{unit.id} {unit.name} ({unit.code}) created')
 
 
 @click.command('migrate-workflow')
@@ -201,7 +215,7 @@ def _require_schema():
 
 
 COMMANDS = [init_db, seed_demo, verify_cmd, checkpoint_cmd, create_cmd, fire_cmd, history_cmd, tick_cmd, import_org_cmd,
-            set_password_cmd, migrate_workflow_cmd, erase_person_cmd]
+            set_password_cmd, create_unit_cmd, migrate_workflow_cmd, erase_person_cmd]
 
 
 def init_app(app):
