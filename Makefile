@@ -6,7 +6,7 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup demo verify clean
+.PHONY: run test test-sqlite test-postgres setup demo verify clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,19 @@ demo: setup
 run: demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# The whole suite, twice: on SQLite and on a throwaway PostgreSQL server (installed from Debian if missing).
+test: test-sqlite test-postgres
+
 # pytest exits 5 when it collects no test; that is not a failure of the suite.
-test: setup
-	$(PY) -m pytest -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+
+test-sqlite: setup
+	@echo '== test suite on SQLite =='
+	$(PYTEST)
+
+test-postgres: setup
+	@echo '== test suite on PostgreSQL =='
+	bash -c 'source .ci/postgres.sh && set +e && export TEST_DATABASE_URL=$$PG_URL && $(PYTEST)'
 
 verify: setup
 	$(FLASK) verify
