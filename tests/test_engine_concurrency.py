@@ -136,3 +136,28 @@ def test_evidence_edit_conflicts_with_concurrent_submit(world):
         engine.record_evidence(stale, req_id, world.leader1, text='改动')
     with pytest.raises(engine.InvalidTransition, match='锁定'):
         engine.record_evidence(Participation.get_by_id(part.id), req_id, world.leader1, text='改动')
+
+
+def test_two_schedulers_at_once_close_a_notice_once(world):
+    from engine import scheduler
+    from scenarios import application_in
+    app = application_in(world, 'publicized', event='close_notice')
+    barrier = threading.Barrier(2)
+    summaries = []
+
+    def run():
+        barrier.wait()
+        try:
+            summaries.append(scheduler.tick())
+        finally:
+            database.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(s['notices_closed'] for s in summaries) == 1
+    assert _audit_count('close_notice') == 1
+    from models import Application
+    assert Application.get_by_id(app.id).state == 'notice_closed'
