@@ -28,6 +28,7 @@ class Transition:
     review: bool = False
     route_if: str = None
     route_unless: str = None
+    todo: bool = True          # shows in the inbox of those who may fire it
 
     @classmethod
     def from_dict(cls, d):
@@ -36,7 +37,7 @@ class Transition:
         return cls(event=d['event'], sources=tuple(_as_list(d['source'])), dest=d['dest'], label=d['label'],
                    allowed=tuple(d.get('allowed', ())), guards=guards, effects=tuple(d.get('effects', ())),
                    requires=tuple(d.get('requires', ())), payload=d.get('payload'), review=d.get('review', False),
-                   route_if=d.get('route_if'), route_unless=d.get('route_unless'))
+                   route_if=d.get('route_if'), route_unless=d.get('route_unless'), todo=d.get('todo', True))
 
 
 @dataclass

@@ -22,3 +22,10 @@ BRANCH_REVIEW = [
 ]
 
 SCOPES = ('team', 'branch', 'unit', 'global')
+
+# Who may read an object (its page, evidence and history): its team, its branch's chair and secretary,
+# its unit's union staff, and auditors everywhere.
+VIEW = [LEADER, CHAIR, SECRETARY, UNION, {'role': 'auditor', 'scope': 'global'}]
+
+# Reading the global audit log, checking its integrity and exporting it.
+AUDIT_LOG = [{'role': 'auditor', 'scope': 'global'}]

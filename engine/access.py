@@ -1,0 +1,76 @@
+"""Read access and "what may I do here": the questions pages ask before they show data or buttons.
+The answers come from the same rules the engine enforces when an event is fired."""
+from dataclasses import dataclass
+
+import workflows
+from models import Team
+from workflows.rules import VIEW
+
+from . import clock
+from .context import ActionContext, place_of
+from .guards import GUARDS
+from .permissions import belongs_to_team, matching_rule, refuse
+from .runtime import KINDS, object_type_of
+
+
+def _ctx(record, actor):
+    return ActionContext(record=record, workflow=None, actor=actor, place=place_of(record))
+
+
+def can_view(actor, record):
+    return matching_rule(VIEW, _ctx(record, actor)) is not None
+
+
+def require_view(actor, record):
+    ctx = _ctx(record, actor)
+    if matching_rule(VIEW, ctx) is None:
+        refuse(ctx, 'view', '无权查看 (not permitted to view this)')
+    return record
+
+
+def require_view_team(actor, team):
+    return require_view(actor, team if isinstance(team, Team) else Team.get_by_id(team))
+
+
+@dataclass
+class Action:
+    """An event the actor may fire on a record right now (guards are checked when it is fired)."""
+    event: str
+    label: dict
+    requires_reason: bool
+    override: bool
+    payload: str
+    review: bool
+    todo: bool         # a pending task for this actor (not an override, not an occasional step)
+    blocked: list      # reasons of guards that would refuse it now (empty: it would pass)
+
+
+def actions_for(actor, record, with_guards=True):
+    workflow = workflows.get(KINDS[object_type_of(record)][1], record.workflow_version)
+    ctx = _ctx(record, actor)
+    ctx.workflow = workflow
+    actions = []
+    for event in workflow.events_from(record.state):
+        transition = workflow.candidates(record.state, event)[0]
+        if transition.review and belongs_to_team(actor.id, ctx.place.team_id):
+            continue
+        rule = matching_rule(transition.allowed, ctx)
+        if rule is None:
+            continue
+        blocked = []
+        if with_guards and not transition.payload:
+            ctx.role, ctx.now = rule['role'], clock.now()
+            blocked = [r for r in (GUARDS[g.name](ctx) for g in transition.guards) if r is not None]
+        actions.append(Action(event, transition.label, 'reason' in transition.requires or bool(rule.get('override')),
+                              bool(rule.get('override')), transition.payload, transition.review,
+                              transition.todo and not rule.get('override'), blocked))
+    return actions
+
+
+def require_auditor(actor):
+    """Only auditors read the global log (everyone else sees histories through the objects they may view)."""
+    from workflows.rules import AUDIT_LOG
+    from .context import Place
+    ctx = ActionContext(record=None, workflow=None, actor=actor, place=Place(None))
+    if matching_rule(AUDIT_LOG, ctx) is None:
+        refuse(ctx, 'read_audit_log', '仅审计人员可查看全局审计日志 (auditors only)')

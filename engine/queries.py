@@ -1,0 +1,143 @@
+"""Named read queries the pages need: a reviewer's inbox, a team's records, an object's timeline."""
+import datetime
+from dataclasses import dataclass
+
+import workflows
+from peewee import JOIN
+from models import (Application, AuditPersonal, AuditRecord, Branch, Campaign, InnovationResult, Participation,
+                    RoleAssignment, Team, User)
+from workflows.settings import campaign_setting
+
+from . import clock
+from .access import actions_for
+from .runtime import KINDS
+
+INBOX_ROLES = ('branch_chair', 'party_secretary', 'union_staff')
+
+
+@dataclass
+class InboxItem:
+    object_type: str
+    record: object
+    team: object
+    waiting_since: datetime.datetime
+    overdue: bool
+    actions: list
+
+
+def _waiting_states(workflow, roles):
+    """States from which someone holding `roles` could decide something (not the team's own steps)."""
+    states = set()
+    for t in workflow.transitions:
+        rule_roles = {r['role'] for r in t.allowed}
+        if 'team_leader' in rule_roles or '*' in rule_roles:
+            continue
+        if rule_roles & roles:
+            states.update(t.sources)
+    return states
+
+
+def _scoped(model, assignments):
+    branch_ids = [a.branch_id for a in assignments if a.role in ('branch_chair', 'party_secretary')]
+    unit_ids = [a.unit_id for a in assignments if a.role == 'union_staff']
+    query = model.select(model, Team, Branch).join(Team).join(Branch)
+    return query.where(Branch.id.in_(branch_ids or [0]) | Branch.unit.in_(unit_ids or [0]))
+
+
+def inbox(actor):
+    """What waits for `actor`, oldest first, with the actions they may take on each."""
+    assignments = [a for a in RoleAssignment.select().where(RoleAssignment.user == actor)
+                   if a.role in INBOX_ROLES]
+    if not assignments:
+        return []
+    roles = {a.role for a in assignments}
+    now = clock.now()
+    items = []
+    for object_type, (model, workflow_name, _) in KINDS.items():
+        if model is Campaign:
+            continue
+        states = _waiting_states(workflows.get(workflow_name), roles)
+        if not states:
+            continue
+        for record in _scoped(model, assignments).where(model.state.in_(sorted(states))):
+            actions = actions_for(actor, record, with_guards=False)
+            if any(a.todo for a in actions):
+                items.append(InboxItem(object_type, record, record.team, record.state_since,
+                                       _is_overdue(record, now), actions))
+    items.sort(key=lambda item: item.waiting_since)
+    return items
+
+
+def _is_overdue(record, now):
+    days = campaign_setting(record.campaign.settings, 'review_due_days')
+    return now - record.state_since > datetime.timedelta(days=days)
+
+
+def timeline(object_type, object_id):
+    """An object's audit records, oldest first, with the actor's name (blank once erased)."""
+    return list(AuditRecord.select(AuditRecord, AuditPersonal.actor_name, AuditPersonal.reason,
+                                   AuditPersonal.erased_at)
+                .join(AuditPersonal, on=(AuditPersonal.seq == AuditRecord.seq), join_type=JOIN.LEFT_OUTER)
+                .where(AuditRecord.object_type == object_type, AuditRecord.object_id == object_id)
+                .order_by(AuditRecord.seq).objects())
+
+
+def team_timeline(team):
+    """Every record of every object of a team, oldest first."""
+    ids = {
+        'participation': [p.id for p in Participation.select(Participation.id).where(Participation.team == team)],
+        'application': [a.id for a in Application.select(Application.id).where(Application.team == team)],
+        'innovation': [i.id for i in InnovationResult.select(InnovationResult.id).where(InnovationResult.team == team)],
+    }
+    condition = None
+    for object_type, object_ids in ids.items():
+        if object_ids:
+            part = (AuditRecord.object_type == object_type) & AuditRecord.object_id.in_(object_ids)
+            condition = part if condition is None else condition | part
+    if condition is None:
+        return []
+    return list(AuditRecord.select(AuditRecord, AuditPersonal.actor_name, AuditPersonal.reason)
+                .join(AuditPersonal, on=(AuditPersonal.seq == AuditRecord.seq), join_type=JOIN.LEFT_OUTER)
+                .where(condition).order_by(AuditRecord.seq).objects())
+
+
+def teams_led_by(actor):
+    return list(Team.select().join(RoleAssignment, on=(RoleAssignment.team == Team.id))
+                .where(RoleAssignment.user == actor, RoleAssignment.role == 'team_leader').order_by(Team.id))
+
+
+def user_names(ids):
+    return {u.id: u.display_name for u in User.select(User.id, User.display_name).where(User.id.in_(list(ids)))}
+
+
+@dataclass
+class LogFilter:
+    object_type: str = None
+    object_id: int = None
+    actor: str = None          # username
+    event: str = None
+    since: datetime.date = None
+    until: datetime.date = None
+
+
+def audit_log(filters, before_seq=None, limit=50):
+    """The global log, newest first, filtered; keyset-paged on seq so deep pages stay fast."""
+    query = (AuditRecord.select(AuditRecord, AuditPersonal.actor_name, AuditPersonal.reason)
+             .join(AuditPersonal, on=(AuditPersonal.seq == AuditRecord.seq), join_type=JOIN.LEFT_OUTER))
+    if filters.object_type:
+        query = query.where(AuditRecord.object_type == filters.object_type)
+    if filters.object_id is not None:
+        query = query.where(AuditRecord.object_id == filters.object_id)
+    if filters.event:
+        query = query.where(AuditRecord.event == filters.event)
+    if filters.actor:
+        user = User.get_or_none(User.username == filters.actor)
+        query = query.where(AuditRecord.actor_id == (user.id if user else -1))
+    if filters.since:
+        query = query.where(AuditRecord.occurred_at >= datetime.datetime.combine(filters.since, datetime.time()))
+    if filters.until:
+        end = datetime.datetime.combine(filters.until, datetime.time()) + datetime.timedelta(days=1)
+        query = query.where(AuditRecord.occurred_at < end)
+    if before_seq is not None:
+        query = query.where(AuditRecord.seq < before_seq)
+    return list(query.order_by(AuditRecord.seq.desc()).limit(limit).objects())

@@ -1,0 +1,59 @@
+"""Every refusal becomes a clear page or message: engine errors, missing pages, CSRF failures — never a
+stack trace."""
+import logging
+
+from flask import flash, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import EngineError
+
+log = logging.getLogger('chuangzheng.web')
+
+TITLES = {400: '请求有误', 401: '请先登录', 403: '无权访问', 404: '页面不存在', 405: '不支持的操作',
+          409: '操作未完成', 413: '上传内容过大', 422: '输入有误', 429: '操作过于频繁', 500: '系统出错了'}
+
+
+def error_page(status, message):
+    return render_template('error.html', status=status, title=_(TITLES.get(status, '出错了')),
+                           message=message), status
+
+
+def back_to_form(message):
+    """After a refused form post: show the reason on the page the person came from."""
+    flash(message, 'error')
+    target = request.form.get('back') or request.referrer
+    if target and target.startswith(request.host_url):
+        target = target[len(request.host_url) - 1:]
+    if target and target.startswith('/') and not target.startswith('//'):
+        return redirect(target, 303)
+    return None
+
+
+def init_app(app):
+    @app.errorhandler(EngineError)
+    def engine_error(err):
+        message = err.message
+        if err.code == 'conflict':
+            message = _('该记录已被他人修改，请刷新页面后重试。')
+        if request.method == 'POST' and err.status in (409, 422):
+            response = back_to_form(message)
+            if response is not None:
+                return response
+        return error_page(err.status, message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err):
+        return error_page(400, _('页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试。'))
+
+    @app.errorhandler(HTTPException)
+    def http_error(err):
+        if err.code == 413:
+            return error_page(413, _('上传的文件过大。'))
+        return error_page(err.code, err.description if err.code not in (404, 405, 500) else _(TITLES[err.code]))
+
+    @app.errorhandler(Exception)
+    def unexpected(err):
+        log.exception('unexpected error')
+        return error_page(500, _('系统出错了，请稍后再试；若一直出现请联系管理员。'))

@@ -1,0 +1,14 @@
+// Renders the state diagrams (<pre class="mermaid">) with the vendored mermaid.js; no network needed.
+document.addEventListener('DOMContentLoaded', function () {
+  if (window.mermaid && document.querySelector('pre.mermaid')) {
+    window.mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: 'neutral' });
+    window.mermaid.run({ querySelector: 'pre.mermaid' });
+  }
+  // "Select all" in the inbox's bulk approval.
+  var all = document.getElementById('select-all');
+  if (all) {
+    all.addEventListener('change', function () {
+      document.querySelectorAll('input[name=items]').forEach(function (box) { box.checked = all.checked; });
+    });
+  }
+});

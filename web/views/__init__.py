@@ -1,0 +1,1 @@
+"""One blueprint per concern; each view parses input, makes one engine call or named query, renders."""

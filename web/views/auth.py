@@ -1,0 +1,73 @@
+"""Signing in and out, and choosing the language."""
+import secrets
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+
+from engine.org import check_password
+from models import User
+
+from ..extensions import LANGUAGES, login_manager
+
+bp = Blueprint('auth', __name__)
+
+
+class Account(UserMixin):
+    """The signed-in person as Flask-Login sees them; `user` is the database row."""
+
+    def __init__(self, user):
+        self.user = user
+
+    def get_id(self):
+        return f'{self.user.id}:{self.user.session_nonce}'
+
+
+@login_manager.user_loader
+def load_account(session_id):
+    user_id, _, nonce = session_id.partition(':')
+    user = User.get_or_none(User.id == int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.active or user.is_system or not nonce or user.session_nonce != nonce:
+        return None
+    return Account(user)
+
+
+@bp.route('/login', methods=['GET', 'POST'])
+def login():
+    error = None
+    if request.method == 'POST':
+        username = request.form.get('username', '').strip()[:60]
+        password = request.form.get('password', '')[:200]
+        user = User.get_or_none(User.username == username)
+        if user is not None and not user.is_system and check_password(user, password):
+            lang = session.get('lang')
+            session.clear()                       # a new session at every login
+            if lang:
+                session['lang'] = lang
+            User.update(session_nonce=secrets.token_hex(16)).where(User.id == user.id).execute()
+            login_user(Account(User.get_by_id(user.id)))
+            return redirect(_safe_next(request.args.get('next')))
+        error = _('用户名或密码错误')
+    return render_template('login.html', error=error), (401 if error else 200)
+
+
+def _safe_next(target):
+    if target and target.startswith('/') and not target.startswith('//') and '\\' not in target:
+        return target
+    return url_for('home.index')
+
+
+@bp.post('/logout')
+@login_required
+def logout():
+    User.update(session_nonce=None).where(User.id == current_user.user.id).execute()   # revoke on the server
+    logout_user()
+    session.clear()
+    return redirect(url_for('auth.login'))
+
+
+@bp.post('/language/<code>')
+def language(code):
+    if code in LANGUAGES:
+        session['lang'] = code
+    return redirect(_safe_next(request.form.get('next')))

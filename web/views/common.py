@@ -1,0 +1,34 @@
+"""Small pieces several views share: loading an object the person may see, and acting on it."""
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+
+import engine
+from engine.access import require_view
+from engine.errors import NotFound
+from engine.runtime import KINDS
+
+
+def me():
+    return current_user.user
+
+
+def visible(object_type, object_id):
+    """The object, if it exists (404 otherwise) and the signed-in person may see it (403 otherwise)."""
+    if object_type not in KINDS:
+        abort(404)
+    try:
+        record = engine.load_object(object_type, object_id)
+    except NotFound:
+        abort(404)
+    return require_view(me(), record)
+
+
+def object_url(object_type, record_id):
+    return url_for('review.detail', object_type=object_type, object_id=record_id)
+
+
+def back(default):
+    target = request.form.get('back', '')
+    if target.startswith('/') and not target.startswith('//'):
+        return redirect(target, 303)
+    return redirect(default, 303)
