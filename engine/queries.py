@@ -62,8 +62,9 @@ def inbox(actor):
         for record in _scoped(model, assignments).where(model.state.in_(sorted(states))):
             actions = actions_for(actor, record, with_guards=False)
             if any(a.todo for a in actions):
+                reviewing = any(a.todo and a.review for a in actions)
                 items.append(InboxItem(object_type, record, record.team, record.state_since,
-                                       _is_overdue(record, now), actions))
+                                       reviewing and _is_overdue(record, now), actions))
     items.sort(key=lambda item: item.waiting_since)
     return items
 

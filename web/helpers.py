@@ -5,6 +5,7 @@ from flask_login import current_user
 
 import workflows
 from engine.runtime import KINDS
+from workflows.requirements import CADENCE_LABELS
 from workflows.settings import TIER_LABELS, TOPIC_LABELS
 from workflows.stages import STAGE_LABELS
 
@@ -58,6 +59,23 @@ def event_label(object_type, event):
     return event
 
 
+def condensed(records):
+    """Runs of evidence edits by one person shown as one line ("修改佐证材料 ×5"); decisions stay as they are."""
+    rows = []
+    for record in records:
+        last = rows[-1] if rows else None
+        if (last and record.event == 'edit_evidence' and last[0].event == 'edit_evidence'
+                and last[0].actor_id == record.actor_id and last[0].object_id == record.object_id):
+            rows[-1] = (record, last[1] + 1)
+        else:
+            rows.append((record, 1))
+    return rows
+
+
+def cadence(code):
+    return label(CADENCE_LABELS.get(code)) or code
+
+
 def local_time(value, fmt='yyyy-MM-dd HH:mm'):
     return format_datetime(value, fmt) if value else '—'
 
@@ -80,10 +98,11 @@ def inbox_count():
 def init_app(app):
     app.jinja_env.globals.update(
         label=label, state_label=state_label, event_label=event_label, lang=lang, current_roles=current_roles,
-        inbox_count=inbox_count, TIER_LABELS=TIER_LABELS, TOPIC_LABELS=TOPIC_LABELS, STAGE_LABELS=STAGE_LABELS,
+        inbox_count=inbox_count, cadence=cadence, TIER_LABELS=TIER_LABELS, TOPIC_LABELS=TOPIC_LABELS, STAGE_LABELS=STAGE_LABELS,
         ROLE_LABELS=ROLE_LABELS, EVIDENCE_LABELS=EVIDENCE_LABELS, OBJECT_LABELS=OBJECT_LABELS,
         STAGES=workflows.STAGES)
     app.jinja_env.filters['local'] = local_time
+    app.jinja_env.filters['condensed'] = condensed
 
     @app.context_processor
     def _now_year():

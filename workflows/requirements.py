@@ -36,3 +36,10 @@ def default_requirement_rows():
         for position, (code, zh, en, description, cadence) in enumerate(items):
             yield dict(stage=stage, code=code, title_zh=zh, title_en=en, description=description,
                        cadence=cadence, position=position)
+
+CADENCE_LABELS = {
+    'once': {'zh': '一次性', 'en': 'Once'},
+    'monthly': {'zh': '每月', 'en': 'Monthly'},
+    'yearly': {'zh': '每年', 'en': 'Yearly'},
+    'ongoing': {'zh': '长期坚持', 'en': 'Ongoing'},
+}

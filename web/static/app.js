@@ -1,7 +1,8 @@
 // Renders the state diagrams (<pre class="mermaid">) with the vendored mermaid.js; no network needed.
 document.addEventListener('DOMContentLoaded', function () {
   if (window.mermaid && document.querySelector('pre.mermaid')) {
-    window.mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: 'neutral' });
+    window.mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: 'neutral',
+                                state: { useMaxWidth: false } });
     window.mermaid.run({ querySelector: 'pre.mermaid' });
   }
   // "Select all" in the inbox's bulk approval.

@@ -53,15 +53,33 @@ def log():
     records = records[:PAGE]
     args = {k: v for k, v in request.args.items() if k != 'before' and v.strip()}
     return render_template('audit_log.html', records=records, more=more, args=args, filters=filters,
-                           object_types=OBJECT_TYPES, names=user_names({r.actor_id for r in records if r.actor_id}))
+                           object_types=OBJECT_TYPES, events=event_choices(),
+                           names=user_names({r.actor_id for r in records if r.actor_id}))
+
+
+def event_choices():
+    """Every event the log can hold, with its label in the current language."""
+    import workflows
+    from ..helpers import EXTRA_EVENTS, event_label
+    codes = {(name, e) for name, (_, wf, _) in KINDS.items() for e in workflows.get(wf).events + [
+        workflows.get(wf).create.event]}
+    choices = {e: event_label(t, e) for t, e in sorted(codes)}
+    choices.update({e: event_label(None, e) for e in EXTRA_EVENTS})
+    return sorted(choices.items(), key=lambda kv: kv[1])
 
 
 @bp.get('/audit/integrity')
 @login_required
 def integrity():
     require_auditor(me())
-    result = audit.verify()
-    return render_template('audit_integrity.html', result=result, checkpoint=audit.checkpoint())
+    kept = request.args.get('checkpoint', '').strip()[:200] or None
+    if kept:
+        try:
+            audit.parse_checkpoint(kept)
+        except ValueError:
+            raise BadInput('检查点格式应为「序号:哈希」 (a checkpoint looks like SEQ:HASH)') from None
+    result = audit.verify(checkpoint=kept)
+    return render_template('audit_integrity.html', result=result, checkpoint=audit.checkpoint(), kept=kept)
 
 
 def _csv_cell(value):

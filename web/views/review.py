@@ -62,6 +62,15 @@ def detail(object_type, object_id):
                            diagram=diagrams.mermaid(object_type, record.workflow_version, record.state))
 
 
+@bp.get('/workflows')
+@login_required
+def workflow_diagrams():
+    """Every workflow's diagram, drawn from its definition."""
+    from engine.runtime import KINDS
+    return render_template('workflows.html', diagrams=[(t, diagrams.workflow_of(t), diagrams.mermaid(t))
+                                                       for t in KINDS])
+
+
 @bp.post('/act/<object_type>/<int:object_id>')
 @login_required
 def act(object_type, object_id):
