@@ -1,7 +1,7 @@
 """Named guards: each returns None when it passes, or a Reason saying why not."""
 import datetime
 
-from models import (Application, Branch, Campaign, CommendationDecision, Evidence, Objection, Participation,
+from models import (Application, Branch, CommendationDecision, Evidence, Objection, Participation,
                     Requirement, Score, Team, TIERS)
 from workflows.settings import TIER_LABELS, campaign_setting
 from workflows.stages import STAGE_LABELS, STAGES, next_stage, stage_index

@@ -11,7 +11,7 @@ from models import Application, Campaign, InnovationResult, Participation, datab
 from . import audit, clock
 from .context import ActionContext, Place, place_of
 from .effects import EFFECTS
-from .errors import BadInput, Conflict, GuardFailed, InvalidTransition, NotFound, NotPermitted
+from .errors import BadInput, Conflict, GuardFailed, InvalidTransition, NotFound
 from .guards import GUARDS
 from .machines import machine_for
 from .payloads import PAYLOADS, NewApplication, NewCampaign, NewInnovation, NewParticipation, clean_reason, load

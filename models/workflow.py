@@ -1,7 +1,7 @@
 """Objects that run through a state machine: campaigns, participations, applications, innovation results.
 
 Their `state` and `version` columns are written only by the engine (engine.runtime)."""
-from peewee import (AutoField, CharField, DateField, DateTimeField, FloatField, ForeignKeyField,
+from peewee import (AutoField, CharField, DateTimeField, FloatField, ForeignKeyField,
                     IntegerField, TextField, BooleanField)
 
 from .db import BaseModel, JSONField

@@ -1,6 +1,6 @@
 """The landing page: each person goes where their work is."""
 from flask import Blueprint, redirect, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from ..helpers import current_roles
 
@@ -26,5 +26,3 @@ def healthz():
     database.execute_sql('SELECT 1')
     return {'status': 'ok', 'schema': schema_exists()}
 
-
-__all__ = ['bp', 'current_user']

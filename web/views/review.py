@@ -7,7 +7,7 @@ import engine
 from engine.access import actions_for, can_view
 from engine.errors import EngineError
 from engine.queries import inbox as inbox_items, timeline
-from models import (Application, Branch, CommendationDecision, Evidence, InnovationResult, Objection, Participation,
+from models import (Application, Branch, CommendationDecision, InnovationResult, Objection, Participation,
                     RoleAssignment, Score, Team, TIERS, User)
 from workflows.settings import campaign_setting
 from workflows.stages import STAGES
@@ -156,5 +156,3 @@ def _branch_decisions(teams):
     records.sort(key=lambda pair: pair[1].seq, reverse=True)
     return records[:100]
 
-
-__all__ = ['bp', 'Evidence']
