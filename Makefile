@@ -6,7 +6,7 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres setup demo verify clean
+.PHONY: run test test-sqlite test-postgres setup system-deps demo verify clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,13 @@ demo: setup
 run: demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# The whole suite, twice: on SQLite and on a throwaway PostgreSQL server (installed from Debian if missing).
-test: test-sqlite test-postgres
+# The whole suite, twice: on SQLite and on a throwaway PostgreSQL server. Debian's Chromium (browser tests)
+# and PostgreSQL are installed first if missing.
+test: system-deps
+	$(MAKE) test-sqlite test-postgres
+
+system-deps:
+	bash .ci/system-deps.sh
 
 # pytest exits 5 when it collects no test; that is not a failure of the suite.
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
