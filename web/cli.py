@@ -3,6 +3,7 @@ import json
 import sys
 
 import click
+from flask.cli import with_appcontext
 
 import engine
 from engine import audit, scheduler
@@ -209,13 +210,65 @@ def erase_person_cmd(username, reason):
     click.echo(f'erased personal data of {username} from {count} audit record(s)')
 
 
+def _counts():
+    from models import Application, InnovationResult, Participation, Team
+    return {'teams': Team.select().count(), 'participations': Participation.select().count(),
+            'applications': Application.select().count(), 'innovations': InnovationResult.select().count(),
+            'audit_records': AuditRecord.select().count()}
+
+
+@click.command('backup')
+@click.argument('target', type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_cmd(target):
+    """Write a consistent backup of the running database to TARGET (SQLite file or pg_dump archive)."""
+    from flask import current_app
+    from engine.backup import backup
+    _require_schema()
+    url = current_app.config['DATABASE_URL']
+    with click.progressbar(length=1, label='backing up', file=sys.stderr) as bar:
+        def progress(done, total):
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+        try:
+            backup(url, target, progress=progress)
+        except EngineError as err:
+            fail(err.message)
+    counts = _counts()
+    click.echo(f'backup written to {target}: {counts}, checkpoint {audit.checkpoint()}')
+
+
+@click.command('restore')
+@click.argument('source', type=click.Path(dir_okay=False))
+@click.option('--force', is_flag=True, help='Overwrite a database that already has data.')
+@with_appcontext
+def restore_cmd(source, force):
+    """Replace the database with the backup SOURCE, then verify the audit chain and print the counts."""
+    from flask import current_app
+    from engine.backup import restore
+    from models import open_database
+    url = current_app.config['DATABASE_URL']
+    if schema_exists() and AuditRecord.select().exists() and not force:
+        fail('the database already has data; add --force to replace it with the backup')
+    database.close()
+    try:
+        restore(url, source, replace=force)
+    except EngineError as err:
+        fail(err.message)
+    open_database(url)
+    result = audit.verify()
+    if not result.ok:
+        fail(f'restored, but the audit chain is BROKEN at record {result.first_bad_seq}')
+    click.echo(f'restored from {source}: {_counts()}, audit chain intact, checkpoint {audit.checkpoint()}')
+
+
 def _require_schema():
     if not schema_exists():
         fail('the database has no tables yet: run `flask --app web init-db` first')
 
 
 COMMANDS = [init_db, seed_demo, verify_cmd, checkpoint_cmd, create_cmd, fire_cmd, history_cmd, tick_cmd, import_org_cmd,
-            set_password_cmd, create_unit_cmd, migrate_workflow_cmd, erase_person_cmd]
+            set_password_cmd, create_unit_cmd, migrate_workflow_cmd, erase_person_cmd, backup_cmd, restore_cmd]
 
 
 def init_app(app):
