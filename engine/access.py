@@ -4,26 +4,39 @@ from dataclasses import dataclass
 
 import workflows
 from models import Team
-from workflows.rules import VIEW
+from workflows.rules import PUBLIC_VIEW, VIEW
 
 from . import clock
 from .context import ActionContext, place_of
 from .guards import GUARDS
 from .permissions import belongs_to_team, matching_rule, refuse
-from .runtime import KINDS, object_type_of
+from .runtime import KINDS, TYPE_OF_MODEL, object_type_of
 
 
 def _ctx(record, actor):
     return ActionContext(record=record, workflow=None, actor=actor, place=place_of(record))
 
 
+def _is_public(record):
+    if type(record) not in TYPE_OF_MODEL:      # a team or branch page is never public
+        return False
+    workflow = workflows.get(KINDS[TYPE_OF_MODEL[type(record)]][1], record.workflow_version)
+    return record.state in workflow.public_states
+
+
+def _may_view(ctx):
+    if matching_rule(VIEW, ctx) is not None:
+        return True
+    return _is_public(ctx.record) and matching_rule(PUBLIC_VIEW, ctx) is not None
+
+
 def can_view(actor, record):
-    return matching_rule(VIEW, _ctx(record, actor)) is not None
+    return _may_view(_ctx(record, actor))
 
 
 def require_view(actor, record):
     ctx = _ctx(record, actor)
-    if matching_rule(VIEW, ctx) is None:
+    if not _may_view(ctx):
         refuse(ctx, 'view', '无权查看 (not permitted to view this)')
     return record
 

@@ -44,3 +44,18 @@ class Conflict(EngineError):
 
 class BadInput(EngineError):
     status, code = 422, 'bad_input'
+
+
+class NotAuthenticated(EngineError):
+    """No valid credentials (e.g. a missing, unknown or revoked API token)."""
+    status, code = 401, 'not_authenticated'
+
+
+class Throttled(EngineError):
+    """Too many requests in the current window; `retry_after` is the number of seconds to wait."""
+    status, code = 429, 'throttled'
+
+    def __init__(self, retry_after, message=None):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message or f'请求过于频繁，请 {self.retry_after} 秒后再试 (too many requests, retry later)',
+                         {'retry_after': self.retry_after})

@@ -67,7 +67,7 @@ def store_blob(data):
 def record_evidence(participation, requirement_id, actor, *, text=None, add_files=(), remove_attachment_ids=(),
                     expected_version=None):
     """Set the text and/or add or remove attachments of one requirement's evidence (team leader only)."""
-    if text is not None and (not isinstance(text, str) or len(text) > MAX_TEXT):
+    if text is not None and (not isinstance(text, str) or len(text) > MAX_TEXT or '\x00' in text):
         raise BadInput(f'说明文字应为不超过{MAX_TEXT}字的文本 (text too long or not text)')
     files = [(check_upload(name, data), data) for name, data in add_files]
 

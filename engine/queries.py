@@ -26,15 +26,17 @@ class InboxItem:
 
 
 def _waiting_states(workflow, roles):
-    """States from which someone holding `roles` could decide something (not the team's own steps)."""
-    states = set()
+    """States from which someone holding `roles` could decide something (not the team's own steps), and
+    the events that decide it."""
+    states, events = set(), set()
     for t in workflow.transitions:
         rule_roles = {r['role'] for r in t.allowed}
         if 'team_leader' in rule_roles or '*' in rule_roles:
             continue
         if rule_roles & roles:
             states.update(t.sources)
-    return states
+            events.add(t.event)
+    return states, events
 
 
 def _scoped(model, assignments):
@@ -56,12 +58,13 @@ def inbox(actor):
     for object_type, (model, workflow_name, _) in KINDS.items():
         if model is Campaign:
             continue
-        states = _waiting_states(workflows.get(workflow_name), roles)
+        states, events = _waiting_states(workflows.get(workflow_name), roles)
         if not states:
             continue
         for record in _scoped(model, assignments).where(model.state.in_(sorted(states))):
             actions = actions_for(actor, record, with_guards=False)
-            if any(a.todo for a in actions):
+            # a reviewer's step waits here; the person's own steps as a team leader (withdraw …) do not count
+            if any(a.todo and a.event in events for a in actions):
                 reviewing = any(a.todo and a.review for a in actions)
                 items.append(InboxItem(object_type, record, record.team, record.state_since,
                                        reviewing and _is_overdue(record, now), actions))
@@ -142,3 +145,11 @@ def audit_log(filters, before_seq=None, limit=50):
     if before_seq is not None:
         query = query.where(AuditRecord.seq < before_seq)
     return list(query.order_by(AuditRecord.seq.desc()).limit(limit).objects())
+
+
+def public_notices(actor):
+    """Applications under 公示 in the units the actor belongs to (anyone there may read them and object)."""
+    units = {a.unit_id for a in RoleAssignment.select().where(RoleAssignment.user == actor) if a.unit_id}
+    return list(Application.select(Application, Team, Branch).join(Team).join(Branch)
+                .where(Branch.unit.in_(list(units) or [0]), Application.state == 'publicized')
+                .order_by(Application.notice_ends_at))

@@ -1,4 +1,5 @@
 """Persistence: peewee models for the organisation, the workflow objects and the audit history."""
+from .api import ApiToken
 from .audit import AuditHead, AuditPersonal, AuditRecord
 from .db import BaseModel, database, is_sqlite, open_database
 from .org import ROLES, Branch, Member, RoleAssignment, Team, Unit, User, utcnow

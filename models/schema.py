@@ -1,6 +1,7 @@
 """Creating the schema, including the database-level guards that keep the audit table append-only."""
 import datetime
 
+from .api import ApiToken
 from .audit import AuditHead, AuditPersonal, AuditRecord, SchemaInfo
 from .db import database, is_sqlite
 from .org import Branch, Member, RoleAssignment, Team, Unit, User
@@ -12,7 +13,7 @@ GENESIS_HASH = '0' * 64
 
 ALL_MODELS = [Unit, Branch, Team, User, Member, RoleAssignment, Campaign, Requirement, Participation,
               Evidence, Attachment, CommendationDecision, Application, Score, Objection,
-              InnovationResult, AuditRecord, AuditPersonal, AuditHead, SchemaInfo]
+              InnovationResult, AuditRecord, AuditPersonal, AuditHead, SchemaInfo, ApiToken]
 
 SQLITE_TRIGGERS = [
     "CREATE TRIGGER IF NOT EXISTS audit_record_no_update BEFORE UPDATE ON audit_record "

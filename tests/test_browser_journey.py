@@ -331,10 +331,6 @@ def test_chair_cannot_approve_outside_branch_or_own_team(site):
     assert b.state() == 'submitted'
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "app bug: the chair's 待办 lists the chair's own team's submitted stage (装卸二班) although the chair may "
-    "not review it; the only action behind it is the team leader's 退出创建 (withdraw), which "
-    "engine.queries.inbox counts as a to-do because the transition is not marked todo: False"))
 def test_chairs_own_team_is_not_in_the_chairs_inbox(site):
     b, ids = site, site.ids
     b.login('chair1')

@@ -39,6 +39,8 @@ def create_app(config=None):
     from .views import audit_log, auth, home, review, team, union
     for module in (auth, home, team, review, union, audit_log):
         app.register_blueprint(module.bp)
+    from .api import init_api
+    init_api(app)
 
     @app.before_request
     def _connect():

@@ -5,9 +5,10 @@ import logging
 from flask import flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from peewee import DataError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import EngineError
+from engine.errors import Conflict, EngineError
 
 log = logging.getLogger('chuangzheng.web')
 
@@ -35,7 +36,7 @@ def init_app(app):
     @app.errorhandler(EngineError)
     def engine_error(err):
         message = err.message
-        if err.code == 'conflict':
+        if err.code == 'conflict' and err.message == Conflict().message:    # someone else changed it first
             message = _('该记录已被他人修改，请刷新页面后重试。')
         if request.method == 'POST' and err.status in (409, 422):
             response = back_to_form(message)
@@ -46,6 +47,15 @@ def init_app(app):
     @app.errorhandler(CSRFError)
     def csrf_error(err):
         return error_page(400, _('页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试。'))
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def out_of_range(err):
+        # a number too large for the database (SQLite: OverflowError, PostgreSQL: integer out of range)
+        log.warning('value out of range: %s', str(err)[:200])
+        if any(isinstance(v, int) and abs(v) > 2 ** 31 - 1 for v in (request.view_args or {}).values()):
+            return error_page(404, _(TITLES[404]))
+        return error_page(422, '输入的数值超出范围 (a number is out of range)')
 
     @app.errorhandler(HTTPException)
     def http_error(err):

@@ -48,6 +48,8 @@ EXTRA_EVENTS = {
     'create_unit': {'zh': '新建单位', 'en': 'Create unit'},
     'erase_personal_data': {'zh': '删除个人信息', 'en': 'Erase personal data'},
     'migrate_workflow': {'zh': '流程版本迁移', 'en': 'Workflow migration'},
+    'create_api_token': {'zh': '新建 API 令牌', 'en': 'Create API token'},
+    'revoke_api_token': {'zh': '吊销 API 令牌', 'en': 'Revoke API token'},
 }
 
 
@@ -70,6 +72,14 @@ def condensed(records):
         else:
             rows.append((record, 1))
     return rows
+
+
+def colon():
+    return ': ' if lang() == 'en' else '：'
+
+
+def paren(text):
+    return f' ({text})' if lang() == 'en' else f'（{text}）'
 
 
 def cadence(code):
@@ -98,7 +108,7 @@ def inbox_count():
 def init_app(app):
     app.jinja_env.globals.update(
         label=label, state_label=state_label, event_label=event_label, lang=lang, current_roles=current_roles,
-        inbox_count=inbox_count, cadence=cadence, TIER_LABELS=TIER_LABELS, TOPIC_LABELS=TOPIC_LABELS, STAGE_LABELS=STAGE_LABELS,
+        inbox_count=inbox_count, cadence=cadence, colon=colon, paren=paren, TIER_LABELS=TIER_LABELS, TOPIC_LABELS=TOPIC_LABELS, STAGE_LABELS=STAGE_LABELS,
         ROLE_LABELS=ROLE_LABELS, EVIDENCE_LABELS=EVIDENCE_LABELS, OBJECT_LABELS=OBJECT_LABELS,
         STAGES=workflows.STAGES)
     app.jinja_env.filters['local'] = local_time

@@ -64,6 +64,11 @@ class Workflow:
         return [s['name'] for s in self.states]
 
     @property
+    def public_states(self):
+        """States in which anyone in the unit may read the record (e.g. an application under 公示)."""
+        return {s['name'] for s in self.states if s.get('public')}
+
+    @property
     def final_states(self):
         return {s['name'] for s in self.states if s.get('final')}
 

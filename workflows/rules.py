@@ -26,6 +26,8 @@ SCOPES = ('team', 'branch', 'unit', 'global')
 # Who may read an object (its page, evidence and history): its team, its branch's chair and secretary,
 # its unit's union staff, and auditors everywhere.
 VIEW = [LEADER, CHAIR, SECRETARY, UNION, {'role': 'auditor', 'scope': 'global'}]
+# …and while a record is in one of its workflow's public states, everyone in its unit.
+PUBLIC_VIEW = [ANYONE_IN_UNIT]
 
 # Reading the global audit log, checking its integrity and exporting it.
 AUDIT_LOG = [{'role': 'auditor', 'scope': 'global'}]

@@ -25,7 +25,7 @@ class LogQuery(Schema):
 
     object_type = fields.String(validate=validate.OneOf(OBJECT_TYPES))
     object_id = fields.Integer(validate=validate.Range(min=1))
-    actor = fields.String(validate=validate.Length(max=60))
+    actor = fields.String(validate=[validate.Length(max=60), validate.Regexp(r'^[^\x00]*$')])
     event = fields.String(validate=validate.Regexp(r'^[a-z_]{1,40}$'))
     since = fields.Date()
     until = fields.Date()

@@ -1,7 +1,8 @@
 """Signing in and out, and choosing the language."""
+import logging
 import secrets
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
@@ -11,6 +12,8 @@ from models import User
 from ..extensions import LANGUAGES, login_manager
 
 bp = Blueprint('auth', __name__)
+security_log = logging.getLogger('chuangzheng.security')
+OWN_SESSION_BLUEPRINTS = ('auth', 'account')     # signing in and out, the language, one's own API tokens
 
 
 class Account(UserMixin):
@@ -32,13 +35,28 @@ def load_account(session_id):
     return Account(user)
 
 
+@bp.before_app_request
+def auditors_are_read_only():
+    """An auditor may read everything and change nothing: any POST but those about their own session is refused
+    before a view runs."""
+    if (request.method in ('GET', 'HEAD', 'OPTIONS') or request.blueprint in OWN_SESSION_BLUEPRINTS
+            or request.routing_exception):
+        return
+    if current_user.is_authenticated:
+        roles = {a.role for a in current_user.user.roles}
+        if roles and roles <= {'auditor'}:
+            security_log.warning('refused: user=%s event=post:%s (auditors are read-only)', current_user.user.id,
+                                 request.endpoint)
+            abort(403, '审计人员只能查看，不能办理或修改 (auditors are read-only)')
+
+
 @bp.route('/login', methods=['GET', 'POST'])
 def login():
     error = None
     if request.method == 'POST':
         username = request.form.get('username', '').strip()[:60]
         password = request.form.get('password', '')[:200]
-        user = User.get_or_none(User.username == username)
+        user = User.get_or_none(User.username == username) if '\x00' not in username else None  # PostgreSQL: no NUL
         if user is not None and not user.is_system and check_password(user, password):
             lang = session.get('lang')
             session.clear()                       # a new session at every login

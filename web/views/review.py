@@ -62,6 +62,14 @@ def detail(object_type, object_id):
                            diagram=diagrams.mermaid(object_type, record.workflow_version, record.state))
 
 
+@bp.get('/notices')
+@login_required
+def notices():
+    """公示: the unit's applications under public notice, open to everyone in the unit."""
+    from engine.queries import public_notices
+    return render_template('notices.html', applications=public_notices(me()))
+
+
 @bp.get('/workflows')
 @login_required
 def workflow_diagrams():
