@@ -189,3 +189,12 @@ def test_error_pages_in_english(world, client):
     response = client.get('/teams/999999')
     html = response.get_data(as_text=True)
     assert response.status_code == 404 and 'Page not found' in html and 'Back to the home page' in html
+
+
+def test_engine_refusals_speak_one_language(world, client):
+    _login(client, 'leader1')
+    chinese = client.get(f'/teams/{world.t3.id}').get_data(as_text=True)
+    assert '无权查看' in chinese and 'not permitted' not in chinese
+    client.post('/language/en')
+    english = client.get(f'/teams/{world.t3.id}').get_data(as_text=True)
+    assert 'not permitted to view this' in english and '无权查看' not in english

@@ -1,6 +1,7 @@
 """Every refusal becomes a clear page or message: engine errors, missing pages, CSRF failures — never a
 stack trace."""
 import logging
+import re
 
 from flask import flash, redirect, render_template, request
 from flask_babel import gettext as _
@@ -8,7 +9,9 @@ from flask_wtf.csrf import CSRFError
 from peewee import DataError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import Conflict, EngineError
+from engine.errors import Conflict, EngineError, GuardFailed
+
+from .helpers import lang
 
 log = logging.getLogger('chuangzheng.web')
 
@@ -32,10 +35,29 @@ def back_to_form(message):
     return None
 
 
+BILINGUAL = re.compile(r'\s*\(([ -~]*[A-Za-z][ -~]*?)\)')
+
+
+def in_language(message, lang):
+    """Engine messages read "中文 (English)": show the half in the person's language."""
+    found = BILINGUAL.search(message or '')
+    if not found:
+        return message
+    if lang == 'en':
+        return found.group(1) + message[found.end():]
+    return (message[:found.start()] + message[found.end():]).strip()
+
+
+def localized(err):
+    if isinstance(err, GuardFailed):
+        return ('；' if lang() == 'zh' else '; ').join(r.text(lang()) for r in err.reasons)
+    return in_language(err.message, lang())
+
+
 def init_app(app):
     @app.errorhandler(EngineError)
     def engine_error(err):
-        message = err.message
+        message = localized(err)
         if err.code == 'conflict' and err.message == Conflict().message:    # someone else changed it first
             message = _('该记录已被他人修改，请刷新页面后重试。')
         if request.method == 'POST' and err.status in (409, 422):
@@ -61,7 +83,9 @@ def init_app(app):
     def http_error(err):
         if err.code == 413:
             return error_page(413, _('上传的文件过大。'))
-        return error_page(err.code, err.description if err.code not in (404, 405, 500) else _(TITLES[err.code]))
+        if err.code in (404, 405, 500) or err.code not in TITLES:
+            return error_page(err.code, _(TITLES.get(err.code, '出错了')))
+        return error_page(err.code, in_language(err.description, lang()))
 
     @app.errorhandler(Exception)
     def unexpected(err):
