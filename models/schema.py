@@ -44,6 +44,16 @@ def create_schema():
                               applied_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
 
 
+def schema_statements():
+    """The DDL of the current models for the bound database: tables, indexes, append-only triggers.
+    Used to freeze a released schema (tests/data/schema_v*.sql) so upgrades from it stay tested."""
+    statements = []
+    for model in ALL_MODELS:
+        statements.append(model._schema._create_table(safe=True).query()[0])
+        statements += [index.query()[0] for index in model._schema._create_indexes(safe=True)]
+    return statements + (SQLITE_TRIGGERS if is_sqlite() else POSTGRES_TRIGGERS)
+
+
 def schema_exists():
     return AuditHead.table_exists()
 

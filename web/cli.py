@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 import engine
 from engine import audit, scheduler
 from engine.errors import EngineError
-from models import AuditRecord, User, create_schema, database, schema_exists
+from models import AuditRecord, User, database, schema_exists
 
 
 def fail(message):
@@ -24,9 +24,25 @@ def _user(username):
 
 @click.command('init-db')
 def init_db():
-    """Create the tables (safe to run again)."""
-    create_schema()
-    click.echo('database ready')
+    """Create the tables, or bring an older database's schema up to date (safe to run again)."""
+    _upgrade()
+
+
+@click.command('upgrade-db')
+def upgrade_db():
+    """Bring the schema of a database made by any earlier release up to date."""
+    _upgrade()
+
+
+def _upgrade():
+    from models.migrations import current_version, upgrade
+    try:
+        applied = upgrade()
+    except RuntimeError as err:
+        fail(str(err))
+    for version, description in applied:
+        click.echo(f'applied schema version {version}: {description}')
+    click.echo(f'database ready (schema version {current_version()})')
 
 
 @click.command('seed-demo')
@@ -34,7 +50,7 @@ def init_db():
 def seed_demo(if_empty):
     """Load the demo: 货运处, 4 branches, ~40 teams, every role, a campaign in consolidation."""
     from .demo import seed
-    create_schema()
+    _upgrade()
     if if_empty and AuditRecord.select().exists():
         click.echo('demo data already present')
         return
@@ -267,7 +283,7 @@ def _require_schema():
         fail('the database has no tables yet: run `flask --app web init-db` first')
 
 
-COMMANDS = [init_db, seed_demo, verify_cmd, checkpoint_cmd, create_cmd, fire_cmd, history_cmd, tick_cmd, import_org_cmd,
+COMMANDS = [init_db, upgrade_db, seed_demo, verify_cmd, checkpoint_cmd, create_cmd, fire_cmd, history_cmd, tick_cmd, import_org_cmd,
             set_password_cmd, create_unit_cmd, migrate_workflow_cmd, erase_person_cmd, backup_cmd, restore_cmd]
 
 

@@ -1,0 +1,58 @@
+"""Schema versions. A new database is created at the latest version; `flask --app web upgrade-db` brings a
+database of any earlier released version up to date, one version at a time, each in its own transaction.
+
+To change the schema: add the new field or model, then register a migration for the next version number that
+alters existing tables (new tables and new indexes are created by create_schema, which upgrade runs first),
+and freeze the new release's DDL with `python -m models.freeze` so tests keep upgrading from every release."""
+import datetime
+
+from peewee import fn
+from playhouse.migrate import SchemaMigrator
+
+from .audit import SchemaInfo
+from .db import database
+from .schema import SCHEMA_VERSION, create_schema, schema_exists
+
+# version → (description, function(migrator)). Version 1 is the first released schema: nothing to do yet.
+MIGRATIONS = {}
+
+
+def migration(version, description):
+    def register(function):
+        MIGRATIONS[version] = (description, function)
+        return function
+    return register
+
+
+def latest_version():
+    return max([SCHEMA_VERSION, *MIGRATIONS])
+
+
+def current_version():
+    if not SchemaInfo.table_exists():
+        return 0
+    return SchemaInfo.select(fn.MAX(SchemaInfo.version)).scalar() or 0
+
+
+def upgrade():
+    """Create a missing schema, or bring an older one up to date. Returns the versions applied."""
+    if not schema_exists():
+        create_schema()
+        return []
+    version = current_version()
+    if version > latest_version():
+        raise RuntimeError(f'the database has schema version {version}, newer than this program '
+                           f'({latest_version()}): upgrade the program instead')
+    create_schema()                  # tables and indexes added since `version` (all idempotent)
+    applied = []
+    for target in sorted(v for v in MIGRATIONS if v > version):
+        description, function = MIGRATIONS[target]
+        with database.atomic():
+            function(SchemaMigrator.from_database(database.obj))
+            SchemaInfo.create(version=target, applied_at=_now())
+        applied.append((target, description))
+    return applied
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
