@@ -6,7 +6,7 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres setup system-deps demo verify clean
+.PHONY: run serve test test-sqlite test-postgres setup system-deps demo verify clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ demo: setup
 
 run: demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production: gunicorn with several workers; settings from the environment (see README, "Production").
+serve: setup
+	$(FLASK) upgrade-db
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py
 
 # The whole suite, twice: on SQLite and on a throwaway PostgreSQL server. Debian's Chromium (browser tests)
 # and PostgreSQL are installed first if missing.

@@ -25,7 +25,11 @@ def open_database(url=None):
         # IMMEDIATE: writers take the lock at BEGIN, so read-then-write transactions never deadlock.
         db = connect_url(url, pragmas=SQLITE_PRAGMAS, lock_type='IMMEDIATE', check_same_thread=False)
     else:
-        db = connect_url(url)
+        # A pool per process: each request takes a connection and gives it back when it closes it.
+        scheme, rest = url.split('://', 1)
+        pooled = scheme if scheme.endswith('+pool') else scheme + '+pool'
+        db = connect_url(f'{pooled}://{rest}', max_connections=int(os.environ.get('CHUANGZHENG_DB_POOL', '10')),
+                         stale_timeout=300, timeout=10)
     database.initialize(db)
     return db
 

@@ -1,0 +1,48 @@
+"""Settings from the environment. In production (CHUANGZHENG_ENV=production) the secrets must be set:
+the app refuses to start on a development default rather than run insecurely."""
+import datetime
+import os
+
+DEV_SECRET = 'dev-only-secret-key'
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+def from_environment(instance_path):
+    env = os.environ
+    https = env.get('CHUANGZHENG_HTTPS') == '1'
+    return dict(
+        ENV_NAME=env.get('CHUANGZHENG_ENV', 'development'),
+        DATABASE_URL=env.get('DATABASE_URL', 'sqlite:///' + os.path.join(instance_path, 'chuangzheng.db')),
+        SECRET_KEY=env.get('SECRET_KEY', DEV_SECRET),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE='Lax',
+        SESSION_COOKIE_SECURE=https,
+        # The __Host- prefix pins the cookie to this host and path; browsers accept it only over HTTPS.
+        SESSION_COOKIE_NAME='__Host-session' if https else 'session',
+        REMEMBER_COOKIE_SECURE=https,
+        PERMANENT_SESSION_LIFETIME=datetime.timedelta(hours=8),
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE='zh',
+        BABEL_DEFAULT_TIMEZONE='Asia/Shanghai',
+        BABEL_TRANSLATION_DIRECTORIES=os.path.join(os.path.dirname(__file__), 'translations'),
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+
+
+def check_production(config):
+    """Refuse to start a production server on development secrets."""
+    if config.get('ENV_NAME') != 'production':
+        return
+    problems = []
+    if not config.get('SECRET_KEY') or config['SECRET_KEY'] == DEV_SECRET or len(config['SECRET_KEY']) < 32:
+        problems.append('SECRET_KEY must be set to a random value of at least 32 characters')
+    key = os.environ.get('CHUANGZHENG_AUDIT_KEY', '')
+    if len(key) < 32:
+        problems.append('CHUANGZHENG_AUDIT_KEY (the audit chain\'s HMAC key) must be set, at least 32 characters')
+    if 'DATABASE_URL' not in os.environ:
+        problems.append('DATABASE_URL must be set (e.g. postgresql://user:pass@host/db)')
+    if problems:
+        raise SettingsError('refusing to start in production: ' + '; '.join(problems))
