@@ -15,6 +15,21 @@ def fail(message):
     raise click.ClickException(message)
 
 
+def run(function, *args, **kwargs):
+    """Call into the engine; a refusal becomes one line "code: message" and exit status 1."""
+    try:
+        return function(*args, **kwargs)
+    except EngineError as err:
+        fail(f'{err.code}: {err.message}')
+
+
+def parse_json(text, option):
+    try:
+        return json.loads(text) if text else None
+    except json.JSONDecodeError as err:
+        fail(f'{option} is not valid JSON: {err}')
+
+
 def _user(username):
     user = User.get_or_none(User.username == username)
     if user is None:
@@ -97,15 +112,9 @@ def checkpoint_cmd():
 def fire_cmd(object_type, object_id, event, username, reason, payload, override):
     """Fire EVENT on OBJECT_TYPE #OBJECT_ID (campaign, participation, application, innovation)."""
     _require_schema()
-    try:
-        data = json.loads(payload) if payload else None
-    except json.JSONDecodeError as err:
-        fail(f'--payload is not valid JSON: {err}')
-    try:
-        record = engine.load_object(object_type, object_id)
-        record = engine.fire(record, event, _user(username), reason=reason, payload=data, override=override)
-    except EngineError as err:
-        fail(f'{err.code}: {err.message}')
+    data = parse_json(payload, '--payload')
+    record = run(engine.load_object, object_type, object_id)
+    record = run(engine.fire, record, event, _user(username), reason=reason, payload=data, override=override)
     click.echo(f'{object_type} #{object_id} is now {record.state} (version {record.version})')
 
 
@@ -116,14 +125,7 @@ def fire_cmd(object_type, object_id, event, username, reason, payload, override)
 def create_cmd(object_type, username, data):
     """Create a campaign, participation (enrolment), application or innovation result."""
     _require_schema()
-    try:
-        fields = json.loads(data)
-    except json.JSONDecodeError as err:
-        fail(f'--data is not valid JSON: {err}')
-    try:
-        record = engine.create(object_type, _user(username), fields)
-    except EngineError as err:
-        fail(f'{err.code}: {err.message}')
+    record = run(engine.create, object_type, _user(username), parse_json(data, '--data'))
     click.echo(f'{object_type} #{record.id} created ({record.state})')
 
 
@@ -183,10 +185,7 @@ def create_unit_cmd(code, name):
     """Create a unit (处), e.g. `create-unit HY 货运处`, before importing its organisation."""
     from engine.org import create_unit
     _require_schema()
-    try:
-        unit = create_unit(code, name)
-    except EngineError as err:
-        fail(f'{err.code}: {err.message}')
+    unit = run(create_unit, code, name)
     click.echo(f'unit #{unit.id} {unit.name} ({unit.code}) created')
 
 
@@ -205,10 +204,7 @@ def migrate_workflow_cmd(object_type, to_version, mapping, reason):
             fail(f'--map expects OLD=NEW, got {item!r}')
         old, new = item.split('=')
         state_map[old] = new
-    try:
-        moved = migrate_records(object_type, to_version, state_map=state_map, reason=reason)
-    except EngineError as err:
-        fail(f'{err.code}: {err.message}')
+    moved = run(migrate_records, object_type, to_version, state_map=state_map, reason=reason)
     click.echo(f'{moved} {object_type} record(s) moved to version {to_version}')
 
 
@@ -219,10 +215,7 @@ def erase_person_cmd(username, reason):
     """Erase a person's name from accounts and the audit history (the chain still verifies)."""
     from engine.privacy import erase_person
     _require_schema()
-    try:
-        count = erase_person(_user(username), reason)
-    except EngineError as err:
-        fail(f'{err.code}: {err.message}')
+    count = run(erase_person, _user(username), reason)
     click.echo(f'erased personal data of {username} from {count} audit record(s)')
 
 
