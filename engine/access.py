@@ -9,7 +9,7 @@ from workflows.rules import PUBLIC_VIEW, VIEW
 from . import clock
 from .context import ActionContext, place_of
 from .guards import GUARDS
-from .permissions import belongs_to_team, matching_rule, refuse
+from .permissions import matching_rule, refuse
 from .runtime import KINDS, TYPE_OF_MODEL, object_type_of
 
 
@@ -65,7 +65,7 @@ def actions_for(actor, record, with_guards=True):
     actions = []
     for event in workflow.events_from(record.state):
         transition = workflow.candidates(record.state, event)[0]
-        if transition.review and belongs_to_team(actor.id, ctx.place.team_id):
+        if transition.review and ctx.is_own_team:
             continue
         rule = matching_rule(transition.allowed, ctx)
         if rule is None:

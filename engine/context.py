@@ -50,6 +50,16 @@ class ActionContext:
         return assignments_of(self.actor)
 
     @cached_property
+    def is_own_team(self):
+        """The actor leads the object's team or is one of its members (reviews of it are not theirs)."""
+        from models import Member
+        if self.place.team_id is None:
+            return False
+        if any(a.role == 'team_leader' and a.team_id == self.place.team_id for a in self.assignments):
+            return True
+        return Member.select().where(Member.user == self.actor.id, Member.team == self.place.team_id).exists()
+
+    @cached_property
     def unit(self):
         return Unit.get_by_id(self.place.unit_id)
 

@@ -43,7 +43,7 @@ def _chair_team_reviewer(ctx):
 
 
 CONDITIONS = {
-    'is_not_chairs_own_team': lambda ctx: not belongs_to_team(ctx.actor.id, ctx.place.team_id),
+    'is_not_chairs_own_team': lambda ctx: not ctx.is_own_team,
     'is_routed_to_secretary': lambda ctx: (_chair_team_reviewer(ctx) == 'party_secretary'
                                            and is_chairs_own_team(ctx.place.team_id)),
     'is_routed_to_union': lambda ctx: (_chair_team_reviewer(ctx) == 'union_staff'
@@ -74,7 +74,7 @@ def matching_rule(rules, ctx):
 
 def authorize(transition, ctx):
     """Set ctx.role for the actor or raise NotPermitted (logged as a refused authorisation)."""
-    if transition.review and belongs_to_team(ctx.actor.id, ctx.place.team_id):
+    if transition.review and ctx.is_own_team:
         refuse(ctx, transition.event, '不能审批本人所在班组的事项 (you cannot review your own team)')
     rule = matching_rule(transition.allowed, ctx)
     if rule is None:

@@ -1,0 +1,118 @@
+"""Audited transitions per second through the engine, against the raw rate of the same database doing the
+same writes (one state update + one audit insert per transaction) without it. SPEC §6: ratio ≥ 0.5.
+
+    .venv/bin/python bench/throughput.py [--n 300] [--repeats 5] [--database-url URL]
+
+Prints medians of the repeats and the ratio measured in the same run (never an absolute timing claim)."""
+import argparse
+import datetime
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'tests'))
+
+import engine  # noqa: E402
+from models import AuditRecord, Participation, Team, create_schema, database, is_sqlite, open_database  # noqa: E402
+
+
+def fresh_database(url):
+    db = open_database(url)
+    if not is_sqlite():
+        db.execute_sql('DROP SCHEMA IF EXISTS public CASCADE')
+        db.execute_sql('CREATE SCHEMA public')
+    create_schema()
+    return db
+
+
+def world_with_requests(n):
+    from conftest import World
+    from engine.org import assign_role, get_or_create_user
+    world = World()
+    world.launch()
+    ids = []
+    for i in range(n):
+        team = Team.create(branch=world.b2, name=f'压测班{i}')
+        leader = get_or_create_user(f'bench{i}', f'班长{i}', 'x')
+        assign_role(leader, 'team_leader', team=team)
+        ids.append(engine.create('participation', leader, {'team_id': team.id, 'campaign_id': world.campaign.id}).id)
+    return world, ids
+
+
+def engine_rate(world, ids):
+    records = [Participation.get_by_id(i) for i in ids]
+    start = time.perf_counter()
+    for record in records:
+        engine.fire(record, 'approve_enrolment', world.chair2)
+    return len(records) / (time.perf_counter() - start)
+
+
+def raw_rate(ids):
+    """The same two writes per transaction through the bare driver: update with version check, insert audit."""
+    conn = database.connection()
+    placeholder = '?' if is_sqlite() else '%s'
+    now = datetime.datetime.utcnow()
+    seq = AuditRecord.select().count() + 1000000
+    update = (f'UPDATE participation SET state = {placeholder}, version = version + 1 '
+              f'WHERE id = {placeholder} AND version = {placeholder}')
+    insert = (f'INSERT INTO audit_record (seq, object_type, object_id, event, from_state, to_state, actor_id, '
+              f'actor_role, occurred_at, payload, personal_digest, prev_hash, hash) VALUES '
+              f'({", ".join([placeholder] * 13)})')
+    versions = {p.id: p.version for p in Participation.select().where(Participation.id.in_(ids))}
+    start = time.perf_counter()
+    for i, part_id in enumerate(ids):
+        with database.atomic():
+            cursor = conn.cursor()
+            cursor.execute(update, ('in_progress', part_id, versions[part_id]))
+            cursor.execute(insert, (seq + i, 'participation', part_id, 'raw', 'requested', 'in_progress', 1,
+                                    'branch_chair', now, '{}', '0' * 64, '0' * 64, '0' * 64))
+    return len(ids) / (time.perf_counter() - start)
+
+
+def orm_rate(ids):
+    """The same two writes per transaction through peewee (no permission, guard, machine or hash work)."""
+    now = datetime.datetime.utcnow()
+    seq = AuditRecord.select().count() + 2000000
+    versions = {p.id: p.version for p in Participation.select().where(Participation.id.in_(ids))}
+    start = time.perf_counter()
+    for i, part_id in enumerate(ids):
+        with database.atomic():
+            Participation.update(state='in_progress', version=Participation.version + 1).where(
+                Participation.id == part_id, Participation.version == versions[part_id]).execute()
+            AuditRecord.insert(seq=seq + i, object_type='participation', object_id=part_id, event='orm',
+                               from_state='requested', to_state='in_progress', actor_id=1, actor_role='branch_chair',
+                               occurred_at=now, payload={}, personal_digest='0' * 64, prev_hash='0' * 64,
+                               hash='0' * 64).execute()
+    return len(ids) / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--n', type=int, default=300)
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--database-url')
+    args = parser.parse_args()
+    rates = {'engine': [], 'orm': [], 'driver': []}
+    for repeat in range(args.repeats):
+        url = args.database_url or f'sqlite:///{tempfile.mkdtemp()}/bench.db'
+        fresh_database(url)
+        world, ids = world_with_requests(args.n * 3)
+        thirds = [ids[i * args.n:(i + 1) * args.n] for i in range(3)]
+        runs = [('engine', lambda part: engine_rate(world, part)), ('orm', orm_rate), ('driver', raw_rate)]
+        for k, (name, measure) in enumerate(runs[repeat % 3:] + runs[:repeat % 3]):   # rotate the order
+            rates[name].append(measure(thirds[k]))
+        print(f'repeat {repeat + 1}: ' + ', '.join(f'{k} {v[-1]:.0f}/s' for k, v in rates.items()), file=sys.stderr)
+        database.close()
+    median = {k: statistics.median(v) for k, v in rates.items()}
+    kind = 'sqlite' if (args.database_url or 'sqlite').startswith('sqlite') else 'postgresql'
+    print(f'{kind}: engine {median["engine"]:.0f} audited transitions/s; the same writes without the engine: '
+          f'peewee {median["orm"]:.0f} tx/s, bare driver {median["driver"]:.0f} tx/s (medians of {args.repeats}); '
+          f'ratio to peewee {median["engine"] / median["orm"]:.2f}, to the driver '
+          f'{median["engine"] / median["driver"]:.2f} (SPEC target ≥ 0.50)')
+
+
+if __name__ == '__main__':
+    main()
