@@ -72,11 +72,22 @@ def run_schemathesis(tmp_path, base, secret, *extra):
     return result, [entry['response']['status'] for entry in entries]
 
 
+def run_clean(tmp_path, base, secret, *extra):
+    """Like run_schemathesis, but one retry when schemathesis itself crashed (an internal "Runtime Error",
+    e.g. CPython 3.11's sporadic "AST constructor recursion depth mismatch" inside its generator) rather than
+    finding anything: a crash of the tool is not a verdict on the API. Check failures are never retried."""
+    result, statuses = run_schemathesis(tmp_path, base, secret, *extra)
+    internal_crash = 'Runtime Error' in result.stdout and 'FAILURES' not in result.stdout
+    if result.returncode != 0 and internal_crash:
+        result, statuses = run_schemathesis(tmp_path, base, secret, *extra)
+    return result, statuses
+
+
 def test_schemathesis_finds_nothing(live_api, tmp_path):
     base, secrets = live_api
-    result, statuses = run_schemathesis(tmp_path, base, secrets['staff1'])
+    result, statuses = run_clean(tmp_path, base, secrets['staff1'])
     assert result.returncode == 0, result.stdout[-12000:] + result.stderr[-3000:]
-    audit, audit_statuses = run_schemathesis(tmp_path, base, secrets['auditor'], '--include-path', '/api/v1/audit')
+    audit, audit_statuses = run_clean(tmp_path, base, secrets['auditor'], '--include-path', '/api/v1/audit')
     assert audit.returncode == 0, audit.stdout[-12000:] + audit.stderr[-3000:]
     statuses += audit_statuses
     print(f'schemathesis: {len(statuses)} requests, statuses {dict(sorted(Counter(statuses).items()))}')
