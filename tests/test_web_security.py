@@ -127,8 +127,9 @@ def test_session_cookie_is_secure_over_https(db, tmp_path, monkeypatch, world):
     monkeypatch.setenv('CHUANGZHENG_HTTPS', '1')
     quick_passwords()
     response = login(make_app(tmp_path).test_client(), 'leader1')
-    cookie = [v for k, v in response.headers.items() if k == 'Set-Cookie' and v.startswith('session=')][0]
-    assert 'Secure' in cookie and 'HttpOnly' in cookie
+    # over HTTPS the cookie carries the __Host- prefix: Secure, Path=/ and no Domain, pinned to this host
+    cookie = [v for k, v in response.headers.items() if k == 'Set-Cookie' and v.startswith('__Host-session=')][0]
+    assert 'Secure' in cookie and 'HttpOnly' in cookie and 'Path=/' in cookie and 'Domain' not in cookie
 
 
 GET_PAGES = ['/', '/team', '/teams/{t1}', '/inbox', '/objects/participation/{part}', '/branches', '/branches/{b1}',
