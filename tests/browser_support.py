@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -118,6 +119,20 @@ def make_driver(profile_dir):
     return driver
 
 
+def page_replaced(old_root):
+    """True once the page that held old_root is gone. Mid-navigation Chromium may answer "Node with given id
+    does not belong to the document" instead of a stale-element error; both mean the old page is gone."""
+    try:
+        old_root.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if 'does not belong to the document' in str(error):
+            return True
+        raise
+
+
 class Browser:
     """A person at the browser: open pages, click, fill, and look, always waiting for explicit conditions."""
 
@@ -174,7 +189,7 @@ class Browser:
         """Click something that submits a form or follows a link, and wait for the next page."""
         old = self.css('html')
         self.press(element)
-        self.wait(EC.staleness_of(old), message=f'no new page after the click on {self.path}')
+        self.wait(lambda d: page_replaced(old), message=f'no new page after the click on {self.path}')
         self.loaded()
 
     def click(self, selector):
