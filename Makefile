@@ -6,7 +6,7 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test test-sqlite test-postgres setup system-deps demo verify clean
+.PHONY: run serve test test-sqlite test-postgres setup system-deps demo verify load bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ test-sqlite: setup
 test-postgres: setup
 	@echo '== test suite on PostgreSQL =='
 	bash -c 'source .ci/postgres.sh && set +e && export TEST_DATABASE_URL=$$PG_URL && $(PYTEST)'
+
+# The long load run (50 users × 60 s on the production server, both databases); CI runs a short version.
+load: setup system-deps
+	$(PY) bench/load.py --duration 60 --users 50 --database sqlite
+	$(PY) bench/load.py --duration 60 --users 50 --database postgres
+
+bench: setup
+	$(PY) bench/throughput.py
 
 verify: setup
 	$(FLASK) verify

@@ -18,3 +18,11 @@ max_requests_jitter = 500
 accesslog = '-'
 errorlog = '-'
 forwarded_allow_ips = os.environ.get('CHUANGZHENG_PROXY_IPS', '127.0.0.1')
+
+# Every response of gunicorn carries "Server: gunicorn" (its name, no version); it has no setting for that
+# header and the app cannot remove it (it is written after the app's headers), so name no software at all.
+# If a future gunicorn moves this module constant, the line does nothing and the header stays "gunicorn".
+import gunicorn.http.wsgi  # noqa: E402
+
+if isinstance(getattr(gunicorn.http.wsgi, 'SERVER', None), str):
+    gunicorn.http.wsgi.SERVER = 'chuangzheng'

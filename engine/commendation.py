@@ -1,5 +1,6 @@
 """A commendation decision (表彰决定): one document number covering many teams, issued atomically."""
 from marshmallow import Schema, fields, validate
+from peewee import IntegrityError
 
 from models import Application, CommendationDecision, database
 from workflows.rules import UNION
@@ -9,7 +10,7 @@ from .context import ActionContext, place_of
 from .errors import BadInput
 from .payloads import load
 from .permissions import matching_rule, refuse
-from .runtime import fire
+from .runtime import fire, for_update
 
 
 class NewDecision(Schema):
@@ -27,12 +28,20 @@ def issue_decision(campaign, actor, data):
     if matching_rule([UNION], ctx) is None:
         refuse(ctx, 'issue_decision', '只有本单位处工会可以发布表彰决定 (only union staff may commend)')
     with database.atomic():
+        # every application's row first (in id order), so that no single commend can slip in between and the
+        # audit head is taken only after them; a concurrent decision with the same number then waits here
+        applications = list(for_update(Application.select().where(Application.id.in_(data['application_ids']),
+                                                                   Application.campaign == campaign)
+                                       .order_by(Application.id)))
         if CommendationDecision.select().where(CommendationDecision.doc_number == data['doc_number']).exists():
             raise BadInput(f'文号 {data["doc_number"]} 已被使用 (document number already used)')
-        decision = CommendationDecision.create(unit=campaign.unit_id, year=data['year'], doc_number=data['doc_number'],
-                                               title=data['title'], issued_at=clock.now(), issued_by=actor)
-        applications = list(Application.select().where(Application.id.in_(data['application_ids']),
-                                                       Application.campaign == campaign))
+        try:
+            with database.atomic():
+                decision = CommendationDecision.create(unit=campaign.unit_id, year=data['year'],
+                                                       doc_number=data['doc_number'], title=data['title'],
+                                                       issued_at=clock.now(), issued_by=actor)
+        except IntegrityError:      # issued at the same moment by someone else
+            raise BadInput(f'文号 {data["doc_number"]} 已被使用 (document number already used)') from None
         if len(applications) != len(set(data['application_ids'])):
             raise BadInput('部分申报不属于本活动 (some applications are not in this campaign)')
         for application in applications:

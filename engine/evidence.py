@@ -2,6 +2,7 @@
 import hashlib
 import os
 import re
+import unicodedata
 
 from models import Attachment, Evidence, Requirement
 from workflows.rules import LEADER
@@ -28,13 +29,25 @@ def upload_dir():
     return os.environ.get('CHUANGZHENG_UPLOADS', os.path.join('instance', 'uploads'))
 
 
+# "/" and "\" and the characters that look like them (fraction, division and fullwidth slashes, big solidus)
+SLASHES = re.compile('[/\\\\\u2044\u2215\u29f8\u29f9\uff0f\uff3c]')
+MAX_NAME = 200
+
+
 def safe_filename(name):
-    """Keep the last path component and drop characters that could escape a folder or a header."""
-    name = re.split(r'[\\/]', name or '')[-1]
-    name = re.sub(r'[\x00-\x1f"<>|:*?]', '', name).strip(' .')
+    """Keep the last path component and drop what could escape a folder, split a header or mislead a reader:
+    control and format characters (NUL, DEL, bidi overrides such as "gpj.exe\u202e.pdf", zero-width ones),
+    quotes and the characters Windows forbids. Long names are shortened keeping their extension. The name is
+    only ever shown and offered as the download name: the file itself is stored under its SHA-256."""
+    name = SLASHES.split(name or '')[-1]
+    name = ''.join(ch for ch in name if unicodedata.category(ch) not in ('Cc', 'Cf', 'Cs', 'Zl', 'Zp')
+                   and ch not in '"<>|:*?').strip(' .')
     if not name:
         raise BadInput('文件名无效 (invalid file name)')
-    return name[:200]
+    stem, ext = os.path.splitext(name)
+    if len(ext) > 10:
+        stem, ext = name, ''
+    return stem[:MAX_NAME - len(ext)].rstrip(' .') + ext if len(name) > MAX_NAME else name
 
 
 def check_upload(filename, data):

@@ -5,7 +5,7 @@ from models import database
 from . import audit, clock
 from .errors import BadInput
 from .org import system_user
-from .runtime import KINDS
+from .runtime import KINDS, for_update
 
 
 def migrate_records(object_type, to_version, *, state_map=None, reason):
@@ -24,7 +24,9 @@ def migrate_records(object_type, to_version, *, state_map=None, reason):
     actor = system_user()
     moved = 0
     with database.atomic():
-        for record in model.select().where(model.workflow_version != to_version).order_by(model.id):
+        # locked (PostgreSQL): a concurrent fire either finished before or waits — its change is not overwritten
+        records = list(for_update(model.select().where(model.workflow_version != to_version).order_by(model.id)))
+        for record in records:
             new_state = state_map.get(record.state, record.state)
             if new_state not in target.state_names:
                 raise BadInput(f'{object_type} #{record.id}: state {record.state!r} has no place in v{to_version}; '

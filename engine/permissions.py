@@ -93,8 +93,10 @@ def _any_role_in_unit(ctx):
 
 
 def may_fire_somewhere(workflow, event, ctx):
-    """Whether any transition of `event` would let the actor act (to tell 403 from 409)."""
-    return any(matching_rule(t.allowed, ctx) for t in workflow.transitions if t.event == event)
+    """Whether any transition of `event` would let the actor act (to tell 403 from 409): a rule admits them
+    and it is not a review of their own team."""
+    return any(matching_rule(t.allowed, ctx) for t in workflow.transitions
+               if t.event == event and not (t.review and ctx.is_own_team))
 
 
 def refuse(ctx, event, message):

@@ -6,7 +6,7 @@ import json
 from peewee import IntegrityError
 
 import workflows
-from models import Application, Campaign, InnovationResult, Participation, database
+from models import Application, Campaign, InnovationResult, Participation, database, is_sqlite
 
 from . import audit, clock
 from .context import ActionContext, Place, place_of
@@ -34,11 +34,20 @@ def object_type_of(record):
         raise BadInput(f'not a workflow object: {type(record).__name__}') from None
 
 
-def load_object(object_type, object_id):
+def for_update(query):
+    """Inside a transaction: lock the rows `query` reads until commit (PostgreSQL; on SQLite the IMMEDIATE
+    transaction already holds the database's write lock). Writers of one object then queue up at the start —
+    object rows first, the audit head last — instead of meeting halfway through their effects (a deadlock)."""
+    return query if is_sqlite() else query.for_update()
+
+
+def load_object(object_type, object_id, *, lock=False):
+    """The record, or NotFound; `lock`: hold its row until the transaction ends (see for_update)."""
     if object_type not in KINDS:
         raise NotFound(f'未知对象类型 {object_type!r} (unknown object type)')
     model = KINDS[object_type][0]
-    record = model.get_or_none(model.id == object_id)
+    query = model.select().where(model.id == object_id)
+    record = (for_update(query) if lock else query).first()
     if record is None:
         raise NotFound(f'{object_type} #{object_id} 不存在 (not found)')
     return record
@@ -103,13 +112,16 @@ def fire(obj, event, actor, *, reason=None, payload=None, expected_version=None,
     object_type = object_type_of(obj)
     expected = obj.version if expected_version is None else expected_version
     with database.atomic():
-        record = load_object(object_type, obj.id)
-        if record.version != expected:
-            raise Conflict(details={'expected_version': expected, 'current_version': record.version})
+        record = load_object(object_type, obj.id, lock=True)
         workflow = workflows.get(KINDS[object_type][1], record.workflow_version)
         ctx = ActionContext(record=record, workflow=workflow, actor=actor, place=place_of(record),
                             override=override, now=clock.now())
         candidates = workflow.candidates(record.state, event)
+        if event in workflow.events and not may_fire_somewhere(workflow, event, ctx):
+            # refused before anything about the object (its version, its state) is revealed
+            authorize((candidates or [t for t in workflow.transitions if t.event == event])[0], ctx)
+        if record.version != expected:
+            raise Conflict(details={'expected_version': expected, 'current_version': record.version})
         if not candidates:
             if event not in workflow.events or not may_fire_somewhere(workflow, event, ctx):
                 if event in workflow.events:
@@ -213,7 +225,7 @@ def edit_content(obj, action, actor, rules, apply, *, denied, expected_version=N
     object_type = object_type_of(obj)
     expected = obj.version if expected_version is None else expected_version
     with database.atomic():
-        record = load_object(object_type, obj.id)
+        record = load_object(object_type, obj.id, lock=True)
         ctx = ActionContext(record=record, workflow=None, actor=actor, place=place_of(record), now=clock.now())
         rule = matching_rule(rules, ctx)
         if rule is None:

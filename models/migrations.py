@@ -13,7 +13,7 @@ from .audit import SchemaInfo
 from .db import database
 from .schema import SCHEMA_VERSION, create_schema, schema_exists
 
-# version → (description, function(migrator)). Version 1 is the first released schema: nothing to do yet.
+# version → (description, function(migrator)). Version 1 is the first released schema.
 MIGRATIONS = {}
 
 
@@ -22,6 +22,12 @@ def migration(version, description):
         MIGRATIONS[version] = (description, function)
         return function
     return register
+
+
+@migration(2, 'login_attempt: sign-in attempts for login throttling')
+def _v2_login_attempts(migrator):
+    """Nothing to alter: version 2 only adds the table login_attempt and its indexes, which create_schema
+    (run by upgrade before any migration) has already created. Registered so the version is recorded."""
 
 
 def latest_version():

@@ -5,15 +5,16 @@ from .api import ApiToken
 from .audit import AuditHead, AuditPersonal, AuditRecord, SchemaInfo
 from .db import database, is_sqlite
 from .org import Branch, Member, RoleAssignment, Team, Unit, User
+from .security import LoginAttempt
 from .workflow import (Application, Attachment, Campaign, CommendationDecision, Evidence,
                        InnovationResult, Objection, Participation, Requirement, Score)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2      # 2: login_attempt (login throttling)
 GENESIS_HASH = '0' * 64
 
 ALL_MODELS = [Unit, Branch, Team, User, Member, RoleAssignment, Campaign, Requirement, Participation,
               Evidence, Attachment, CommendationDecision, Application, Score, Objection,
-              InnovationResult, AuditRecord, AuditPersonal, AuditHead, SchemaInfo, ApiToken]
+              InnovationResult, AuditRecord, AuditPersonal, AuditHead, SchemaInfo, ApiToken, LoginAttempt]
 
 SQLITE_TRIGGERS = [
     "CREATE TRIGGER IF NOT EXISTS audit_record_no_update BEFORE UPDATE ON audit_record "

@@ -37,6 +37,16 @@ def test_production_refuses_to_start_without_its_secrets(tmp_path, missing):
     assert 'refusing to start in production' in done.stderr and missing in done.stderr
 
 
+@pytest.mark.parametrize('name, value', [('CHUANGZHENG_LOGIN_WINDOW', '15min'), ('CHUANGZHENG_PROXY_COUNT', '-1'),
+                                         ('CHUANGZHENG_LOGIN_MAX_FAILURES', '５')])
+def test_a_malformed_number_setting_is_named_at_start(tmp_path, name, value):
+    done = subprocess.run([sys.executable, '-c', 'from web import create_app; create_app()'], cwd=ROOT,
+                          env=env_with(DATABASE_URL=f'sqlite:///{tmp_path}/p.db', **{name: value}),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert f'{name} must be a whole number' in done.stderr, done.stderr
+
+
 def test_gunicorn_serves_with_four_workers(db, tmp_path, monkeypatch):
     monkeypatch.setenv('CHUANGZHENG_AUDIT_KEY', SECRETS['CHUANGZHENG_AUDIT_KEY'])
     World()

@@ -17,7 +17,7 @@ def create_app(config=None):
     os.makedirs(app.instance_path, exist_ok=True)
     open_database(app.config['DATABASE_URL'])
 
-    from . import cli, errors, extensions, helpers
+    from . import cli, errors, extensions, helpers, security
     extensions.login_manager.init_app(app)
     extensions.csrf.init_app(app)
     extensions.babel.init_app(app, locale_selector=extensions.select_locale,
@@ -25,6 +25,7 @@ def create_app(config=None):
     helpers.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    security.init_app(app)
 
     from .views import audit_log, auth, home, review, team, union
     for module in (auth, home, team, review, union, audit_log):

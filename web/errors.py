@@ -3,7 +3,7 @@ stack trace."""
 import logging
 import re
 
-from flask import flash, redirect, render_template, request
+from flask import current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from peewee import DataError
@@ -12,16 +12,32 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import Conflict, EngineError, GuardFailed
 
 from .helpers import lang
+from .security import local_path
 
 log = logging.getLogger('chuangzheng.web')
 
 TITLES = {400: '请求有误', 401: '请先登录', 403: '无权访问', 404: '页面不存在', 405: '不支持的操作',
           409: '操作未完成', 413: '上传内容过大', 422: '输入有误', 429: '操作过于频繁', 500: '系统出错了'}
+DEFAULT_REASONS = {400: '请求的格式有误，请返回上一页刷新后重试。', 403: '您没有权限进行此操作。'}
 
 
 def error_page(status, message):
     return render_template('error.html', status=status, title=_(TITLES.get(status, '出错了')),
                            message=message), status
+
+
+def _size(limit):
+    return f'{limit // (1024 * 1024)} MB' if limit >= 1024 * 1024 else f'{max(1, limit // 1024)} KB'
+
+
+def too_large_message():
+    """What was too large, and the limits: files (a multipart form) or the request as a whole."""
+    from engine.evidence import MAX_FILE_BYTES
+    limit = _size(request.max_content_length or current_app.config.get('MAX_CONTENT_LENGTH') or 0)
+    if request.mimetype == 'multipart/form-data':
+        return _('上传的文件过大：每个文件最多 %(file)s，一次提交合计最多 %(limit)s。', file=_size(MAX_FILE_BYTES),
+                 limit=limit)
+    return _('提交的内容过大：一次提交最多 %(limit)s。', limit=limit)
 
 
 def back_to_form(message):
@@ -30,9 +46,8 @@ def back_to_form(message):
     target = request.form.get('back') or request.referrer
     if target and target.startswith(request.host_url):
         target = target[len(request.host_url) - 1:]
-    if target and target.startswith('/') and not target.startswith('//'):
-        return redirect(target, 303)
-    return None
+    target = local_path(target)
+    return redirect(target, 303) if target else None
 
 
 BILINGUAL = re.compile(r'\s*\(([ -~]*[A-Za-z][ -~]*?)\)')
@@ -82,9 +97,11 @@ def init_app(app):
     @app.errorhandler(HTTPException)
     def http_error(err):
         if err.code == 413:
-            return error_page(413, _('上传的文件过大。'))
+            return error_page(413, too_large_message())
         if err.code in (404, 405, 500) or err.code not in TITLES:
             return error_page(err.code, _(TITLES.get(err.code, '出错了')))
+        if err.description == type(err).description:          # no reason given: Werkzeug's English default
+            return error_page(err.code, _(DEFAULT_REASONS.get(err.code, TITLES[err.code])))
         return error_page(err.code, in_language(err.description, lang()))
 
     @app.errorhandler(Exception)

@@ -27,7 +27,7 @@ def _sheet(book, title, header, rows):
 
 def _cell(value):
     # Text that Excel would run as a formula is written as plain text (CSV/formula injection).
-    if isinstance(value, str) and value[:1] in ('=', '+', '-', '@'):
+    if isinstance(value, str) and value[:1] in ('=', '+', '-', '@', '\t', '\r'):
         return "'" + value
     return value
 

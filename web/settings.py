@@ -29,7 +29,22 @@ def from_environment(instance_path):
         BABEL_DEFAULT_TIMEZONE='Asia/Shanghai',
         BABEL_TRANSLATION_DIRECTORIES=os.path.join(os.path.dirname(__file__), 'translations'),
         WTF_CSRF_TIME_LIMIT=None,
+        # Trusted reverse proxies in front of the app (X-Forwarded-For); 0: the peer address is the client.
+        PROXY_COUNT=_whole_number('CHUANGZHENG_PROXY_COUNT', 0),
+        # Login throttling: failed sign-ins counted per username and per client address over a sliding window.
+        LOGIN_MAX_FAILURES_PER_USER=_whole_number('CHUANGZHENG_LOGIN_MAX_FAILURES', 5),
+        LOGIN_MAX_FAILURES_PER_IP=_whole_number('CHUANGZHENG_LOGIN_MAX_FAILURES_PER_IP', 20),
+        LOGIN_WINDOW_SECONDS=_whole_number('CHUANGZHENG_LOGIN_WINDOW', 900),
     )
+
+
+def _whole_number(name, default):
+    value = os.environ.get(name, '').strip()
+    if not value:
+        return default
+    if not value.isascii() or not value.isdigit():
+        raise SettingsError(f'{name} must be a whole number ≥ 0, not {value!r}')
+    return int(value)
 
 
 def check_production(config):

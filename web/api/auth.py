@@ -54,7 +54,12 @@ def check_body():
     if mimetype != 'application/json' and not mimetype.endswith('+json'):
         return envelope(415, 'unsupported_media_type', '请求体应为 JSON，Content-Type: application/json '
                                                        '(send a JSON body with Content-Type: application/json)')
-    return check_depth(request.get_data(cache=True))
+    body = request.get_data(cache=True)
+    if request.content_length is None and len(body) >= limit:
+        # a body without Content-Length (chunked) is read only up to the limit: reaching it means it was cut off
+        return envelope(413, 'too_large', f'请求体过大，JSON 最多 {limit // 1024} KB (request body too large)',
+                        {'limit_bytes': limit})
+    return check_depth(body)
 
 
 def check_depth(body):

@@ -3,6 +3,7 @@
 The UI's error pages stay as they are: the handlers installed here answer in JSON for paths under the API's
 prefix (including unknown paths and methods there) and hand every other request to the UI's handler."""
 import logging
+import re
 
 from flask import current_app, jsonify, request
 from marshmallow import Schema, fields
@@ -88,12 +89,34 @@ def http_error(err):
     message = data.get('message') or MESSAGES.get(status) or err.name
     if status == 400 and messages:
         message = '请求体不是有效的 JSON (malformed JSON body)'
+    elif status == 422 and isinstance(details.get('fields'), dict) and details['fields']:
+        message = _invalid_fields_message(details.get('location'), details['fields'])
     headers = {}
     if status == 405 and getattr(err, 'valid_methods', None):
         headers['Allow'] = ', '.join(sorted(err.valid_methods))
     if status == 401:
         headers['WWW-Authenticate'] = 'Bearer realm="chuangzheng"'
     return envelope(status, CODES.get(status, 'error'), message, details, headers)
+
+
+FIELD_NAME = re.compile(r'[A-Za-z][A-Za-z0-9_-]{0,39}')
+LOCATIONS = {'json': ('请求体', 'body'), 'query': ('查询参数', 'query'), 'headers': ('请求头', 'header'),
+             'files': ('上传文件', 'upload')}
+
+
+def _invalid_fields_message(location, fields_):
+    """Name the refused fields; a field name the client made up is counted, not repeated."""
+    zh, en = LOCATIONS.get(location, ('输入', 'input'))
+    if set(fields_) == {'_schema'}:
+        return f'{zh}格式有误：应为 JSON 对象 ({en} must be a JSON object)'
+    names = sorted(str(n) for n in fields_ if n != '_schema' and FIELD_NAME.fullmatch(str(n)))
+    others = len([n for n in fields_ if n != '_schema' and not FIELD_NAME.fullmatch(str(n))])
+    listed = ', '.join(names[:10]) + (' …' if len(names) > 10 else '')
+    zh_parts, en_parts = ([listed], [listed]) if listed else ([], [])
+    if others:
+        zh_parts.append(f'{others} 个未知字段')
+        en_parts.append(f'{others} unknown field(s)')
+    return f'{zh}有误：{"；".join(zh_parts)} (invalid {en}: {"; ".join(en_parts)})'
 
 
 def unexpected(err):

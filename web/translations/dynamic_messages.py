@@ -26,4 +26,7 @@ DYNAMIC_MESSAGES = (
     N_('操作过于频繁'),
     N_('系统出错了'),
     N_('出错了'),
+    # web/errors.py: DEFAULT_REASONS, the message of a refusal raised without one
+    N_('请求的格式有误，请返回上一页刷新后重试。'),
+    N_('您没有权限进行此操作。'),
 )

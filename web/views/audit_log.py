@@ -82,9 +82,12 @@ def integrity():
     return render_template('audit_integrity.html', result=result, checkpoint=audit.checkpoint(), kept=kept)
 
 
+FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')     # what spreadsheets may run as a formula (OWASP)
+
+
 def _csv_cell(value):
     text = '' if value is None else str(value)
-    return "'" + text if text[:1] in ('=', '+', '-', '@') else text
+    return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
 @bp.get('/audit/export.csv')

@@ -1,15 +1,18 @@
 """Signing in and out, and choosing the language."""
+import datetime
 import logging
 import secrets
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from engine.org import check_password
 from models import User
 
+from .. import logins
 from ..extensions import LANGUAGES, login_manager
+from ..security import local_path, log_safe
 
 bp = Blueprint('auth', __name__)
 security_log = logging.getLogger('chuangzheng.security')
@@ -56,8 +59,18 @@ def login():
     if request.method == 'POST':
         username = request.form.get('username', '').strip()[:60]
         password = request.form.get('password', '')[:200]
+        attempt, refusal = logins.begin(username, request.remote_addr, current_app.config)
+        if refusal is not None:
+            scope = 'username' if refusal.scope == 'user' else 'address'
+            _log_login(f'login refused (too many failed attempts for this {scope})', username)
+            minutes = max(1, -(-refusal.retry_after // 60))
+            message = _('登录失败次数过多，请 %(minutes)d 分钟后再试。', minutes=minutes)
+            return render_template('login.html', error=message), 429, {'Retry-After': str(refusal.retry_after)}
         user = User.get_or_none(User.username == username) if '\x00' not in username else None  # PostgreSQL: no NUL
-        if user is not None and not user.is_system and check_password(user, password):
+        ok = user is not None and not user.is_system and check_password(user, password)
+        logins.finish(attempt, ok)
+        if ok:
+            _log_login('login succeeded', username, logging.INFO)
             lang = session.get('lang')
             session.clear()                       # a new session at every login
             if lang:
@@ -65,20 +78,27 @@ def login():
             User.update(session_nonce=secrets.token_hex(16)).where(User.id == user.id).execute()
             login_user(Account(User.get_by_id(user.id)))
             return redirect(_safe_next(request.args.get('next')))
+        _log_login('login failed (wrong username or password)', username)
         error = _('用户名或密码错误')
     return render_template('login.html', error=error), (401 if error else 200)
 
 
+def _log_login(event, username, level=logging.WARNING):
+    """who, what, when (UTC), where: the username as typed and the address, made safe for one log line."""
+    when = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+    security_log.log(level, '%s: username=%s ip=%s at=%s', event, log_safe(username), log_safe(
+        request.remote_addr), when)
+
+
 def _safe_next(target):
-    if target and target.startswith('/') and not target.startswith('//') and '\\' not in target:
-        return target
-    return url_for('home.index')
+    return local_path(target) or url_for('home.index')
 
 
 @bp.post('/logout')
 @login_required
 def logout():
     User.update(session_nonce=None).where(User.id == current_user.user.id).execute()   # revoke on the server
+    _log_login('logout', current_user.user.username, logging.INFO)
     logout_user()
     session.clear()
     return redirect(url_for('auth.login'))

@@ -7,6 +7,8 @@ from engine.access import require_view
 from engine.errors import NotFound
 from engine.runtime import KINDS
 
+from ..security import local_path
+
 
 def me():
     return current_user.user
@@ -28,7 +30,4 @@ def object_url(object_type, record_id):
 
 
 def back(default):
-    target = request.form.get('back', '')
-    if target.startswith('/') and not target.startswith('//'):
-        return redirect(target, 303)
-    return redirect(default, 303)
+    return redirect(local_path(request.form.get('back')) or default, 303)

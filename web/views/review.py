@@ -117,7 +117,7 @@ def bulk():
                         expected_version=int(version))
             done += 1
         except ValueError:
-            abort(400)
+            abort(400, '待办事项的格式有误，请刷新页面后重试 (malformed item: reload the page)')
         except EngineError as err:
             failed.append(err.message)
     if done:

@@ -90,16 +90,16 @@ def edit_requirement(campaign_id, requirement_id):
                if k in request.form}
     changes['active'] = request.form.get('active') == 'true'
     update_requirement(campaign, requirement_id, me(), changes, reason=request.form.get('reason') or None,
-                       expected_version=_int(request.form.get('version')))
+                       expected_version=_int(request.form.get('version'), 'version'))
     flash(_('创建要求已更新。'), 'success')
     return back(url_for('union.campaign', campaign_id=campaign_id) + '#requirements')
 
 
-def _int(value):
+def _int(value, name):
     try:
         return int(value)
     except (TypeError, ValueError):
-        abort(400)
+        abort(400, f'表单填写有误：{name} 应为整数 (invalid form field: {name} must be a whole number)')
 
 
 def ranked(campaign, year, tier):
@@ -132,7 +132,7 @@ def commendations(campaign_id):
     campaign = campaign_for_staff(campaign_id)
     if request.method == 'POST':
         form = parse(DecisionForm, request.form)
-        ids = [_int(v) for v in request.form.getlist('application_ids')]
+        ids = [_int(v, 'application_ids') for v in request.form.getlist('application_ids')]
         decision = issue_decision(campaign, me(), {**form, 'application_ids': ids})
         flash(_('表彰决定 %(doc)s 已发布，表彰 %(n)d 个班组。', doc=decision.doc_number, n=len(ids)), 'success')
         return redirect(url_for('union.commendations', campaign_id=campaign_id), 303)

@@ -1,0 +1,366 @@
+"""Sessions and sign-in (SPEC §7: ASVS 3.5.1, 7.2.4, 7.4.1, 16.3.2, 16.4.1, "login throttled"):
+
+- CSRF: every UI route that takes a POST (enumerated from the app's URL map) refuses a request without its
+  CSRF token, with a forged one and with another session's, with 400 and a clear message, changing nothing;
+- session fixation: a session cookie from before sign-in (or planted by someone else) is never the signed-in
+  one, and a CSRF token issued before sign-in is void after it; forged and foreign-key cookies sign no one in;
+- login throttling: after 5 failed attempts for a username, or 20 from one address, within 15 minutes, every
+  further attempt (the correct password too) is refused with 429, Retry-After and a clear message until the
+  window has passed; counted in the database, so it holds across worker processes and concurrent requests;
+- security log lines for sign-in: who, what, when (UTC), where, with control and format characters removed."""
+import datetime
+import logging
+import re
+import threading
+
+import pytest
+
+from engine import clock
+from models import (ApiToken, Application, AuditRecord, Evidence, InnovationResult, LoginAttempt, Participation,
+                    Requirement, User, database)
+
+import security_support as sec
+from web_fixtures import PASSWORD, Site, error_message, login, make_app, quick_passwords, raw
+from web_fixtures import app, csrf_app  # noqa: F401  (fixtures)
+
+WINDOW = datetime.timedelta(minutes=15)
+
+
+def session_cookie(client):
+    cookie = client.get_cookie('session')
+    return cookie.value if cookie else None
+
+
+def signed_in(client):
+    response = client.get('/team')
+    return not (response.status_code == 302 and response.location.startswith('/login'))
+
+
+def csrf_token(response):
+    return re.search(r'name="csrf_token" value="([^"]+)"', raw(response)).group(1)
+
+
+def csrf_login(client, username):
+    response = client.post('/login', data={'username': username, 'password': PASSWORD,
+                                           'csrf_token': csrf_token(client.get('/login'))})
+    assert response.status_code == 302, response.status_code
+    return client
+
+
+# --- CSRF on every form ----------------------------------------------------------------------------------------
+
+def snapshot():
+    """What a refused request must leave untouched."""
+    return (AuditRecord.select().count(),
+            sorted((p.id, p.state, p.version) for p in Participation.select()),
+            sorted((a.id, a.state, a.version, a.decision_id) for a in Application.select()),
+            sorted((e.id, e.text, e.status) for e in Evidence.select()), InnovationResult.select().count(),
+            sorted((t.id, t.revoked_at is None) for t in ApiToken.select()),
+            sorted((u.id, u.session_nonce, u.display_name) for u in User.select()),
+            sorted((r.id, r.title_zh, r.active) for r in Requirement.select()))
+
+
+def csrf_forms(arena):
+    """(who, data) per UI POST endpoint: a request that would go through with its token."""
+    k = arena.known()
+    return {
+        'auth.login': (None, {'username': 'leader1', 'password': PASSWORD}),
+        'auth.logout': ('leader1', {}),
+        'auth.language': ('leader1', {'next': '/team'}),
+        'account.create': ('leader1', {'name': '对接'}),
+        'account.revoke': ('leader1', {}),
+        'team.enrol': ('leader3', {}),
+        'team.evidence': ('leader1', {'version': k['p1_version'], 'text': '改写'}),
+        'team.new_application': ('chair1', {'campaign_id': k['campaign'], 'year': '2023', 'tier': 'learning_team'}),
+        'team.new_innovation': ('leader1', {'campaign_id': k['campaign'], 'year': '2026', 'title': 't',
+                                            'topic': 'cost'}),
+        'review.act': ('leader1', {'event': 'withdraw', 'version': k['p1_version'], 'reason': '退出'}),
+        'review.bulk': ('chair2', {'items': f'participation:{k["p3"]}:{k["p3_version"]}:approve_stage'}),
+        'union.edit_requirement': ('staff', {'version': k['campaign_version'], 'title_zh': '改', 'active': 'true'}),
+        'union.commendations': ('staff', {'doc_number': 'D9', 'title': 'T', 'year': '2024',
+                                          'application_ids': k['closed']}),
+        'union.org_import': ('staff', {}),
+    }
+
+
+@pytest.fixture
+def csrf_arena(csrf_app, world):
+    quick_passwords()
+    return sec.Arena(world)
+
+
+def test_every_ui_post_route_refuses_a_missing_forged_or_foreign_csrf_token(csrf_app, csrf_arena):
+    forms = csrf_forms(csrf_arena)
+    rules = [r for r in csrf_app.url_map.iter_rules() if 'POST' in r.methods and not r.rule.startswith('/api/')]
+    assert {r.endpoint for r in rules} == set(forms), 'a new form: add it to csrf_forms'
+    values = sec.url_values(csrf_arena)
+    foreign = csrf_token(csrf_login(csrf_app.test_client(), 'staff2').get('/account/tokens'))
+    clients = {}
+    for rule in rules:
+        who, data = forms[rule.endpoint]
+        url = sec.build_url(csrf_app, rule, values)
+        if who not in clients:
+            clients[who] = csrf_login(csrf_app.test_client(), who) if who else csrf_app.test_client()
+        client = clients[who]
+        own = csrf_token(client.get('/account/tokens' if who else '/login'))
+        before = snapshot()
+        for token in (None, 'forged-token', own[:-4] + 'AAAA', foreign):
+            payload = dict(data, **({'csrf_token': token} if token else {}))
+            response = client.post(url, data=payload)
+            assert response.status_code == 400, (rule.rule, token, response.status_code)
+            title, status, message = error_message(response)
+            assert status == '400' and 'CSRF' in message, (rule.rule, message)
+            assert snapshot() == before, (rule.rule, token)
+        assert signed_in(client) == bool(who), rule.rule          # a refused logout signed no one out
+
+
+def test_the_same_requests_with_their_token_go_through(csrf_app, csrf_arena):
+    """The control: what the previous test sends is refused only for its token."""
+    forms = csrf_forms(csrf_arena)
+    values = sec.url_values(csrf_arena)
+    values['participation_id'] = csrf_arena.p1.id
+    for rule in csrf_app.url_map.iter_rules():
+        if rule.endpoint not in forms or 'POST' not in rule.methods:
+            continue
+        who, data = forms[rule.endpoint]
+        client = csrf_login(csrf_app.test_client(), who) if who else csrf_app.test_client()
+        token = csrf_token(client.get('/account/tokens' if who else '/login'))
+        response = client.post(sec.build_url(csrf_app, rule, values), data={**data, 'csrf_token': token})
+        assert response.status_code != 400 and response.status_code < 500, (rule.rule, response.status_code)
+
+
+# --- session fixation --------------------------------------------------------------------------------------
+
+def test_a_session_from_before_sign_in_is_not_the_signed_in_one(app, world):
+    quick_passwords()
+    victim = app.test_client()
+    victim.get('/login')
+    victim.post('/language/en', data={'next': '/login'})           # the pre-login session holds something
+    planted = session_cookie(victim)
+    assert planted
+    # someone who knows (or planted) the pre-login cookie …
+    attacker = app.test_client()
+    attacker.set_cookie('session', planted)
+    assert login(victim, 'leader1').status_code == 302
+    after = session_cookie(victim)
+    assert after and after != planted
+    assert signed_in(victim)
+    # … is still signed out with it: the session was cleared and a new one issued at sign-in
+    assert not signed_in(attacker)
+    assert attacker.post(f'/teams/{world.t1.id}/enrol').location.startswith('/login')
+    # the language chosen before signing in survives (it is not a privilege)
+    assert 'lang="en"' in raw(victim.get(f'/teams/{world.t1.id}'))
+
+
+def test_a_csrf_token_from_before_sign_in_is_void_after_it(csrf_app, world):
+    quick_passwords()
+    client = csrf_app.test_client()
+    before = csrf_token(client.get('/login'))
+    assert client.post('/login', data={'username': 'leader1', 'password': PASSWORD,
+                                       'csrf_token': before}).status_code == 302
+    response = client.post('/account/tokens', data={'name': 'x', 'csrf_token': before})
+    assert response.status_code == 400 and 'CSRF' in error_message(response)[2]
+    assert ApiToken.select().count() == 0
+    after = csrf_token(client.get('/account/tokens'))
+    assert after != before
+    assert client.post('/account/tokens', data={'name': 'x', 'csrf_token': after}).status_code == 201
+
+
+def test_forged_and_foreign_session_cookies_sign_no_one_in(app, db, tmp_path, world):
+    quick_passwords()
+    client = app.test_client()
+    login(client, 'leader1')
+    genuine = session_cookie(client)
+    user = User.get(User.username == 'leader1')
+    import base64
+    import json
+    forged_payload = base64.urlsafe_b64encode(json.dumps(
+        {'_user_id': f'{user.id}:{user.session_nonce}', '_fresh': True}).encode()).decode().rstrip('=')
+    other_app = make_app(tmp_path, SECRET_KEY='another-installations-key')
+    with other_app.test_client() as foreign_client:
+        login(foreign_client, 'leader1')
+        foreign = session_cookie(foreign_client)
+    for cookie in (forged_payload, forged_payload + '.AAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAA', genuine[:-3] + 'AAA',
+                   foreign, '', 'x' * 3000, genuine.replace('.', '', 1)):
+        other = app.test_client()
+        other.set_cookie('session', cookie)
+        assert not signed_in(other), cookie[:40]
+
+
+# --- login throttling --------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def site(app, world):
+    site_ = Site(app, world)
+    yield site_
+    clock.set_now(None)
+
+
+def attempt(client, username, password='wrong-password', ip='10.0.0.1'):
+    return client.post('/login', data={'username': username, 'password': password},
+                       environ_base={'REMOTE_ADDR': ip})
+
+
+def refused(response):
+    assert response.status_code == 429, response.status_code
+    message = sec.ui_message(response)
+    assert '登录失败次数过多' in message and '分钟后再试' in message, message
+    assert 1 <= int(response.headers['Retry-After']) <= 15 * 60
+    return int(response.headers['Retry-After'])
+
+
+def test_five_failures_for_a_username_refuse_even_the_right_password_until_the_window_passes(site):
+    start = datetime.datetime(2026, 11, 26, 8, 0, 0)
+    client = site.app.test_client()
+    for i in range(5):
+        clock.set_now(start + datetime.timedelta(seconds=i))
+        assert attempt(client, 'leader1').status_code == 401
+    clock.set_now(start + datetime.timedelta(seconds=10))
+    wait = refused(attempt(client, 'leader1', PASSWORD))
+    assert 880 <= wait <= 15 * 60 and not signed_in(client)
+    # from another address, too: the username is what is being guessed
+    refused(attempt(client, 'leader1', PASSWORD, ip='10.9.9.9'))
+    # other people are not locked out
+    assert attempt(site.app.test_client(), 'chair1', PASSWORD).status_code == 302
+    # refused attempts do not count: the lock ends 15 minutes after the failures, however often one knocks
+    for minute in range(1, 15):
+        clock.set_now(start + datetime.timedelta(minutes=minute))
+        refused(attempt(client, 'leader1', PASSWORD))
+    clock.set_now(start + WINDOW + datetime.timedelta(seconds=1))
+    assert attempt(client, 'leader1', PASSWORD).status_code == 302 and signed_in(client)
+
+
+def test_a_successful_sign_in_clears_the_usernames_failures(site):
+    client = site.app.test_client()
+    for _ in range(4):
+        assert attempt(client, 'leader1').status_code == 401
+    assert attempt(client, 'leader1', PASSWORD).status_code == 302
+    for _ in range(4):
+        assert attempt(site.app.test_client(), 'leader1').status_code == 401
+    assert attempt(site.app.test_client(), 'leader1', PASSWORD).status_code == 302
+
+
+def test_twenty_failures_from_one_address_refuse_it_whatever_the_username(site):
+    client = site.app.test_client()
+    for i in range(20):
+        assert attempt(client, f'guess{i}', ip='192.0.2.7').status_code == 401
+    refused(attempt(client, 'chair1', PASSWORD, ip='192.0.2.7'))
+    refused(attempt(client, 'nobody', ip='192.0.2.7'))
+    # another address, and the same people from it, are not affected
+    assert attempt(client, 'chair1', PASSWORD, ip='192.0.2.8').status_code == 302
+    # a good sign-in from the guessing address does not reset it
+    assert LoginAttempt.select().where(LoginAttempt.ip == '192.0.2.7', LoginAttempt.success == False).count() == 20  # noqa
+
+
+def test_the_limits_hold_across_worker_processes(site, db, tmp_path):
+    """Two app instances (two gunicorn workers) share the attempts through the database."""
+    other = make_app(tmp_path)
+    for i in range(5):
+        app_ = site.app if i % 2 else other
+        assert attempt(app_.test_client(), 'staff').status_code == 401
+    refused(attempt(site.app.test_client(), 'staff', PASSWORD))
+    refused(attempt(other.test_client(), 'staff', PASSWORD))
+
+
+def test_concurrent_guesses_never_get_past_the_limit(site):
+    """Each attempt is recorded before its password is checked and counts every other one: of 12 guesses at
+    once, at most 5 are checked; the rest are refused."""
+    statuses, barrier = [], threading.Barrier(12)
+
+    def guess():
+        client = site.app.test_client()
+        barrier.wait()
+        try:
+            statuses.append(attempt(client, 'secretary1').status_code)
+        finally:
+            if not database.is_closed():
+                database.close()
+
+    threads = [threading.Thread(target=guess) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(statuses) == 12 and set(statuses) <= {401, 429}, statuses
+    assert 1 <= statuses.count(401) <= 5 and statuses.count(429) >= 7, statuses
+    refused(attempt(site.app.test_client(), 'secretary1', PASSWORD))
+
+
+def test_an_office_signing_in_at_once_from_one_address_is_not_refused(site):
+    """The address limit counts finished failures only: with 30 sign-ins of colleagues still in flight from one
+    NAT address (more than its limit of 20), the next colleague gets in; the username limit still counts a
+    pending attempt at the same account."""
+    now = datetime.datetime(2026, 11, 26, 9, 0, 0)
+    clock.set_now(now)
+    for i in range(30):
+        LoginAttempt.create(username=f'colleague{i}', ip='10.9.9.9', at=now, success=None)
+    assert attempt(site.app.test_client(), 'leader1', PASSWORD, ip='10.9.9.9').status_code == 302
+    for _ in range(5):
+        LoginAttempt.create(username='secretary1', ip='10.1.1.1', at=now - datetime.timedelta(minutes=1),
+                            success=None)
+    refused(attempt(site.app.test_client(), 'secretary1', PASSWORD, ip='10.2.2.2'))
+
+
+def test_attempts_are_stored_cleaned_and_pruned_after_a_day(site):
+    start = datetime.datetime(2026, 11, 1, 8, 0)
+    clock.set_now(start)
+    attempt(site.app.test_client(), 'bad\x00name\r\n' + 'x' * 100)
+    stored = LoginAttempt.get()
+    assert '\x00' not in stored.username and '\n' not in stored.username and len(stored.username) <= 60
+    assert stored.success is False and stored.at == start and stored.ip == '10.0.0.1'
+    clock.set_now(start + datetime.timedelta(days=1, minutes=1))
+    assert attempt(site.app.test_client(), 'leader1', PASSWORD).status_code == 302
+    assert [a.username for a in LoginAttempt.select()] == ['leader1']
+
+
+def test_behind_a_proxy_the_address_comes_from_x_forwarded_for(db, tmp_path, world):
+    quick_passwords()
+    app_ = make_app(tmp_path, PROXY_COUNT=1)
+    client = app_.test_client()
+    for i in range(20):
+        client.post('/login', data={'username': f'g{i}', 'password': 'x'},
+                    headers={'X-Forwarded-For': '203.0.113.5'}, environ_base={'REMOTE_ADDR': '127.0.0.1'})
+    assert LoginAttempt.select().where(LoginAttempt.ip == '203.0.113.5').count() == 20
+    response = client.post('/login', data={'username': 'leader1', 'password': PASSWORD},
+                           headers={'X-Forwarded-For': '198.51.100.1'}, environ_base={'REMOTE_ADDR': '127.0.0.1'})
+    assert response.status_code == 302            # the proxy's own address was not locked
+
+
+# --- the security log --------------------------------------------------------------------------------------
+
+def test_sign_ins_are_logged_with_who_what_when_where_and_no_injection(site, caplog):
+    client = site.app.test_client()
+    hostile = 'eve\r\n2026-01-01 INFO login succeeded: username="admin"\x1b[2J\u202e\u2028" ip=1.1.1.1'
+    with caplog.at_level(logging.INFO, logger='chuangzheng.security'):
+        for _ in range(5):
+            attempt(client, hostile, ip='10.1.2.3')
+        attempt(client, hostile, ip='10.1.2.3')
+        attempt(client, 'leader1', PASSWORD, ip='10.1.2.4')
+    lines = [r.getMessage() for r in caplog.records if r.name == 'chuangzheng.security']
+    assert len(lines) == 7
+    for line in lines:
+        assert not re.search(r'[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e]', line), repr(line)
+        assert re.search(r' at=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$', line), line      # when, in UTC
+    failed, refused_, ok = lines[0], lines[5], lines[6]
+    # the username is kept (without its control characters) in one quoted, escaped field: it can forge
+    # neither another line nor another field of this one
+    quoted = r'"(?:[^"\\]|\\.)*"'
+    fields = re.fullmatch(rf'login failed \(wrong username or password\): username=({quoted}) ip=({quoted}) '
+                          rf'at=(\S+)', failed)
+    assert fields, failed
+    assert fields.group(1).startswith('"eve2026-01-01 INFO login succeeded: username=\\"admin\\"[2J')
+    assert fields.group(2) == '"10.1.2.3"'
+    assert refused_.startswith('login refused (too many failed attempts for this username)')
+    assert ok.startswith('login succeeded: username="leader1" ip="10.1.2.4"')
+    levels = [r.levelno for r in caplog.records if r.name == 'chuangzheng.security']
+    assert levels[:6] == [logging.WARNING] * 6 and levels[6] == logging.INFO
+
+
+def test_the_throttling_message_is_translated(site):
+    client = site.app.test_client()
+    client.post('/language/en', data={'next': '/login'})
+    for _ in range(5):
+        attempt(client, 'leader3')
+    response = attempt(client, 'leader3', PASSWORD)
+    assert response.status_code == 429
+    assert 'Too many failed sign-in attempts' in sec.ui_message(response)
