@@ -6,7 +6,7 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test test-sqlite test-postgres setup system-deps demo verify load bench clean
+.PHONY: run serve test test-sqlite test-postgres setup system-deps demo verify load bench scale clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ load: setup system-deps
 
 bench: setup
 	$(PY) bench/throughput.py
+
+# SPEC §6 scale bars: 100,000 teams and 10 million audit records, on SQLite and on a throwaway PostgreSQL server
+# (docs/PERFORMANCE.md). SCALE_ARGS='--teams 20000 --records 2000000' for a quicker run.
+scale: setup system-deps
+	$(PY) bench/scale.py $(SCALE_ARGS)
+	$(PY) bench/scale.py --postgres $(SCALE_ARGS)
 
 verify: setup
 	$(FLASK) verify

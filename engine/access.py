@@ -1,6 +1,7 @@
 """Read access and "what may I do here": the questions pages ask before they show data or buttons.
 The answers come from the same rules the engine enforces when an event is fired."""
 from dataclasses import dataclass
+from functools import cached_property
 
 import workflows
 from models import Team
@@ -13,8 +14,35 @@ from .permissions import matching_rule, refuse
 from .runtime import KINDS, TYPE_OF_MODEL, object_type_of
 
 
-def _ctx(record, actor):
-    return ActionContext(record=record, workflow=None, actor=actor, place=place_of(record))
+def _ctx(record, actor, shared=None):
+    ctx = ActionContext(record=record, workflow=None, actor=actor, place=place_of(record))
+    if shared is not None:
+        shared.lend(ctx)
+    return ctx
+
+
+class SharedFacts:
+    """Facts that the action lists of many records for one actor share (the inbox): the actor's roles, the
+    units and campaigns met. engine.context.ActionContext looks each up once per context, as cached properties;
+    a context made here starts with what earlier ones already looked up."""
+    KEYS = {'_roles': lambda ctx: None, 'unit': lambda ctx: ctx.place.unit_id,
+            'campaign': lambda ctx: getattr(ctx.record, 'campaign_id', None)}
+
+    def __init__(self):
+        self.known = {}
+        self.keys = [(name, key) for name, key in self.KEYS.items()
+                     if isinstance(ActionContext.__dict__.get(name), cached_property)]
+
+    def lend(self, ctx):
+        for name, key in self.keys:
+            value = self.known.get((name, key(ctx)), self)
+            if value is not self:
+                ctx.__dict__[name] = value
+
+    def keep(self, ctx):
+        for name, key in self.keys:
+            if name in ctx.__dict__:
+                self.known[(name, key(ctx))] = ctx.__dict__[name]
 
 
 def _is_public(record):
@@ -58,9 +86,10 @@ class Action:
     blocked: list      # reasons of guards that would refuse it now (empty: it would pass)
 
 
-def actions_for(actor, record, with_guards=True):
+def actions_for(actor, record, with_guards=True, shared=None):
+    """The events `actor` may fire on `record` now; `shared` (SharedFacts): lookups to share with other calls."""
     workflow = workflows.get(KINDS[object_type_of(record)][1], record.workflow_version)
-    ctx = _ctx(record, actor)
+    ctx = _ctx(record, actor, shared)
     ctx.workflow = workflow
     actions = []
     for event in workflow.events_from(record.state):
@@ -77,6 +106,8 @@ def actions_for(actor, record, with_guards=True):
         actions.append(Action(event, transition.label, 'reason' in transition.requires or bool(rule.get('override')),
                               bool(rule.get('override')), transition.payload, transition.review,
                               transition.todo and not rule.get('override'), blocked))
+    if shared is not None:
+        shared.keep(ctx)
     return actions
 
 

@@ -5,13 +5,14 @@ import hmac
 import json
 import logging
 import os
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from peewee import JOIN
 
-from models import AuditHead, AuditPersonal, AuditRecord, GENESIS_HASH, is_sqlite
+from models import AuditHead, AuditPersonal, AuditRecord, GENESIS_HASH, database
 
-from . import clock
+from . import chain_scan, chain_workers, clock, statements
 
 log = logging.getLogger('chuangzheng.audit')
 
@@ -54,13 +55,6 @@ def record_hash(key, seq, prev_hash, object_type, object_id, event, from_state, 
     return _mac(key, body)
 
 
-def _lock_head():
-    query = AuditHead.select().where(AuditHead.id == 1)
-    if not is_sqlite():
-        query = query.for_update()   # SQLite: the IMMEDIATE transaction already holds the write lock
-    return query.get()
-
-
 def append(object_type, object_id, event, from_state, to_state, actor, role, reason=None, payload=None):
     """Write one audit record; must run inside the transaction that made the change."""
     key = audit_key()
@@ -68,17 +62,15 @@ def append(object_type, object_id, event, from_state, to_state, actor, role, rea
     occurred_at = clock.now()
     actor_id = actor.id if actor is not None else None
     actor_name = actor.display_name if actor is not None else None
-    head = _lock_head()
-    seq = head.seq + 1
+    head_seq, head_hash = statements.audit_head_for_update()
+    seq = head_seq + 1
     digest = personal_digest(key, actor_name, reason)
-    new_hash = record_hash(key, seq, head.hash, object_type, object_id, event, from_state, to_state,
+    new_hash = record_hash(key, seq, head_hash, object_type, object_id, event, from_state, to_state,
                            actor_id, role, occurred_at, payload, digest)
-    AuditRecord.insert(seq=seq, object_type=object_type, object_id=object_id, event=event,
-                       from_state=from_state, to_state=to_state, actor_id=actor_id, actor_role=role,
-                       occurred_at=occurred_at, payload=payload, personal_digest=digest,
-                       prev_hash=head.hash, hash=new_hash).execute()
-    AuditPersonal.insert(seq=seq, actor_name=actor_name, reason=reason).execute()
-    AuditHead.update(seq=seq, hash=new_hash).where(AuditHead.id == 1).execute()
+    statements.append_audit(dict(seq=seq, object_type=object_type, object_id=object_id, event=event,
+                                 from_state=from_state, to_state=to_state, actor_id=actor_id, actor_role=role,
+                                 occurred_at=occurred_at, payload=payload, personal_digest=digest,
+                                 prev_hash=head_hash, hash=new_hash), actor_name, reason)
     return seq
 
 
@@ -99,51 +91,87 @@ class VerifyResult:
         self.problems.append((seq, text))
 
 
-def _stream(batch=5000):
-    """Yield (record columns…, personal columns…) ordered by seq, in constant memory."""
-    last = 0
+def _stream(first, batch=5000):
+    """Raw rows (engine.chain_scan.COLUMNS) with seq >= `first`, in seq order: keyset batches, constant memory."""
+    sql = f'{chain_scan.SELECT} WHERE r.seq > {database.param} ORDER BY r.seq LIMIT {batch}'
+    last = first - 1
     while True:
-        rows = list(AuditRecord
-                    .select(AuditRecord.seq, AuditRecord.object_type, AuditRecord.object_id, AuditRecord.event,
-                            AuditRecord.from_state, AuditRecord.to_state, AuditRecord.actor_id,
-                            AuditRecord.actor_role, AuditRecord.occurred_at, AuditRecord.payload,
-                            AuditRecord.personal_digest, AuditRecord.prev_hash, AuditRecord.hash,
-                            AuditPersonal.actor_name, AuditPersonal.reason, AuditPersonal.erased_at)
-                    .join(AuditPersonal, on=(AuditPersonal.seq == AuditRecord.seq), join_type=JOIN.LEFT_OUTER)
-                    .where(AuditRecord.seq > last).order_by(AuditRecord.seq).limit(batch).tuples())
+        rows = database.execute_sql(sql, (last,)).fetchall()
         if not rows:
             return
         yield from rows
         last = rows[-1][0]
 
 
-def verify(checkpoint=None, progress=None, stop_at_first=True):
+def _segments(key, stop_at_first, progress, workers):
+    """The chain as checked stretches (engine.chain_scan.Segment) in seq order: one, checked here, for a
+    short chain; several, checked by worker processes, for a long one."""
+    lo, hi = database.execute_sql('SELECT MIN(seq), MAX(seq) FROM audit_record').fetchone()
+    if lo is None:
+        return
+    workers = chain_workers.worker_count(workers)
+    spec = chain_workers.connection_spec(database.obj)
+    if workers > 1 and spec and hi - lo + 1 >= chain_workers.PARALLEL_FROM:
+        with closing(chain_workers.parallel_segments(spec, key, lo, hi, workers, stop_at_first, progress)) as parts:
+            yield from parts
+    else:
+        yield chain_scan.scan(_stream(lo), chain_scan.Checker(key), lo, stop_at_first, progress)
+
+
+def _link(segment, expected_seq, prev):
+    """What verify says about a stretch's first record, given the record before it."""
+    seq, prev_hash, _, content_problem = segment.first
+    found = chain_scan.link_problem(seq, prev_hash, expected_seq, prev) or content_problem
+    return tuple(found) if found else None
+
+
+CATCH_UP_ROUNDS = 3
+
+
+def _take(result, segment, chain_end, stop_at_first):
+    """Add a checked stretch to the result and move chain_end past it; False when verification stops here."""
+    if segment.first is None:
+        return True
+    found = _link(segment, *chain_end)
+    if found:
+        result.fail(*found)
+        if stop_at_first:
+            return False
+    for problem in segment.problems:
+        result.fail(*problem)
+    result.checked += segment.checked
+    if segment.head:
+        result.head_seq, result.head_hash = segment.head
+    if segment.problems and stop_at_first:
+        return False
+    chain_end[:] = [segment.last[0] + 1, segment.last[1]]
+    return True
+
+
+def verify(checkpoint=None, progress=None, stop_at_first=True, workers=None):
     """Recompute the chain. Names the first record that was edited, deleted or inserted outside the
-    application; with a checkpoint ("seq:hash") also detects records cut off the end."""
+    application; with a checkpoint ("seq:hash") also detects records cut off the end. Streams the records in
+    constant memory; a long chain is checked in stretches on `workers` processes (default: one per core, or
+    $CHUANGZHENG_VERIFY_WORKERS), with the same answer."""
     key = audit_key()
     result = VerifyResult()
-    expected_seq, prev = 1, GENESIS_HASH
-    for row in _stream():
-        (seq, otype, oid, event, frm, to, actor_id, role, at, payload, digest, prev_hash, h,
-         actor_name, reason, erased_at) = row
-        if seq > expected_seq:
-            result.fail(expected_seq, f'record {expected_seq}: missing (deleted); the next record is {seq}')
-        elif seq < expected_seq:
-            result.fail(seq, f'record {seq}: out of sequence (inserted)')
-        elif prev_hash != prev:
-            result.fail(seq, f'record {seq}: does not link to the previous record (deleted or inserted)')
-        elif record_hash(key, seq, prev_hash, otype, oid, event, frm, to, actor_id, role, at, payload,
-                         digest) != h:
-            result.fail(seq, f'record {seq}: contents do not match its hash (edited)')
-        elif erased_at is None and personal_digest(key, actor_name, reason) != digest:
-            result.fail(seq, f'record {seq}: personal data (actor name or reason) was edited')
-        if result.problems and stop_at_first:
+    chain_end = [1, GENESIS_HASH]          # the seq expected next and the hash it must link to
+    with closing(_segments(key, stop_at_first, progress, workers)) as segments:
+        for segment in segments:
+            if not _take(result, segment, chain_end, stop_at_first):
+                return result
+    # A live system keeps appending while a long chain is checked in stretches: check what came meanwhile,
+    # so that the head below is compared with the chain's real end, not with where the stretches stopped.
+    for _ in range(CATCH_UP_ROUNDS):
+        head = AuditHead.get_or_none(AuditHead.id == 1)
+        if head is None or head.seq <= result.head_seq:
+            break
+        newer = chain_scan.scan(_stream(result.head_seq + 1), chain_scan.Checker(key), result.head_seq + 1,
+                                stop_at_first, progress)
+        if newer.first is None:
+            break                          # the head names records that are not there: reported below
+        if not _take(result, newer, chain_end, stop_at_first):
             return result
-        result.checked += 1
-        expected_seq, prev = seq + 1, h
-        result.head_seq, result.head_hash = seq, h
-        if progress:
-            progress(1)
     head = AuditHead.get_or_none(AuditHead.id == 1)
     if head is None or (head.seq, head.hash) != (result.head_seq, result.head_hash):
         result.fail(result.head_seq + 1, f'chain head says record {head.seq if head else "?"} is the last, '

@@ -4,6 +4,8 @@ from functools import cached_property
 
 from models import Branch, Campaign, RoleAssignment, Team, Unit
 
+from .statements import roles_and_memberships
+
 
 @dataclass(frozen=True)
 class Place:
@@ -14,6 +16,8 @@ class Place:
 
 
 def place_of(record):
+    if hasattr(record, 'place_unit_id'):        # loaded with its place (engine.statements.load_with_place)
+        return Place(record.place_unit_id, record.place_branch_id, record.place_team_id)
     if isinstance(record, Campaign):
         return Place(record.unit_id)
     if isinstance(record, Unit):
@@ -46,18 +50,21 @@ class ActionContext:
     _results: dict = field(default_factory=dict)
 
     @cached_property
-    def assignments(self):
-        return assignments_of(self.actor)
+    def _roles(self):
+        return roles_and_memberships(self.actor.id)
 
-    @cached_property
+    @property
+    def assignments(self):
+        return self._roles[0]
+
+    @property
     def is_own_team(self):
         """The actor leads the object's team or is one of its members (reviews of it are not theirs)."""
-        from models import Member
-        if self.place.team_id is None:
+        team_id = self.place.team_id
+        if team_id is None:
             return False
-        if any(a.role == 'team_leader' and a.team_id == self.place.team_id for a in self.assignments):
-            return True
-        return Member.select().where(Member.user == self.actor.id, Member.team == self.place.team_id).exists()
+        return team_id in self._roles[1] or any(a.role == 'team_leader' and a.team_id == team_id
+                                                for a in self.assignments)
 
     @cached_property
     def unit(self):

@@ -1,6 +1,8 @@
 """Named guards: each returns None when it passes, or a Reason saying why not."""
 import datetime
 
+from peewee import fn
+
 from models import (Application, Branch, CommendationDecision, Evidence, Objection, Participation,
                     Requirement, Score, Team, TIERS)
 from workflows.settings import TIER_LABELS, campaign_setting
@@ -39,15 +41,17 @@ def has_requirements_for_every_stage(ctx):
 
 
 def participation_by_branch(campaign):
-    """{branch: (teams taking part, teams)} for the campaign's unit."""
-    teams = {b.id: [b, 0, 0] for b in Branch.select().where(Branch.unit == campaign.unit_id)}
-    for team in Team.select(Team.branch).join(Branch).where(Branch.unit == campaign.unit_id):
-        teams[team.branch_id][2] += 1
-    active = (Participation.select(Team.branch).join(Team)
-              .where(Participation.campaign == campaign, Participation.state.in_(TAKING_PART)))
-    for row in active:
-        teams[row.team.branch_id][1] += 1
-    return {b: (taking, total) for b, taking, total in teams.values()}
+    """{branch: (teams taking part, teams)} for the campaign's unit: counted in the database, a few rows back
+    however many teams the unit has."""
+    branches = list(Branch.select().where(Branch.unit == campaign.unit_id))
+    ids = [b.id for b in branches] or [0]
+    teams = dict(Team.select(Team.branch, fn.COUNT(Team.id)).where(Team.branch.in_(ids))
+                 .group_by(Team.branch).tuples())
+    taking = dict(Participation.select(Team.branch, fn.COUNT(Participation.id)).join(Team)
+                  .where(Participation.campaign == campaign, Participation.state.in_(TAKING_PART),
+                         Team.branch.in_(ids))      # lets PostgreSQL find the teams by branch, not scan them all
+                  .group_by(Team.branch).tuples())
+    return {b: (taking.get(b.id, 0), teams.get(b.id, 0)) for b in branches}
 
 
 @guard

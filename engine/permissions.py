@@ -21,21 +21,15 @@ def in_scope(scope, assignment, place):
     return False
 
 
-def belongs_to_team(user_id, team_id):
-    """Leads the team or is one of its members."""
-    if team_id is None:
-        return False
-    leads = RoleAssignment.select().where(RoleAssignment.user == user_id, RoleAssignment.role == 'team_leader',
-                                          RoleAssignment.team == team_id).exists()
-    return leads or Member.select().where(Member.user == user_id, Member.team == team_id).exists()
-
-
 def is_chairs_own_team(team_id):
-    """Some chair of the team's branch leads the team or belongs to it."""
-    team = Team.get_by_id(team_id)
-    chairs = RoleAssignment.select(RoleAssignment.user).where(RoleAssignment.role == 'branch_chair',
-                                                              RoleAssignment.branch == team.branch_id)
-    return any(belongs_to_team(row.user_id, team_id) for row in chairs)
+    """Some chair of the team's branch leads the team or belongs to it (at most two queries: it is asked for
+    every waiting item of a branch overview)."""
+    chairs = (RoleAssignment.select(RoleAssignment.user)
+              .join(Team, on=(Team.branch == RoleAssignment.branch))
+              .where(RoleAssignment.role == 'branch_chair', Team.id == team_id))
+    leads = RoleAssignment.select().where(RoleAssignment.role == 'team_leader', RoleAssignment.team == team_id,
+                                          RoleAssignment.user.in_(chairs))
+    return leads.exists() or Member.select().where(Member.team == team_id, Member.user.in_(chairs)).exists()
 
 
 def _chair_team_reviewer(ctx):

@@ -3,13 +3,13 @@ import datetime
 from dataclasses import dataclass
 
 import workflows
-from peewee import JOIN
+from peewee import JOIN, fn
 from models import (Application, AuditPersonal, AuditRecord, Branch, Campaign, InnovationResult, Participation,
                     RoleAssignment, Team, User)
 from workflows.settings import campaign_setting
 
 from . import clock
-from .access import actions_for
+from .access import SharedFacts, actions_for
 from .runtime import KINDS
 
 INBOX_ROLES = ('branch_chair', 'party_secretary', 'union_staff')
@@ -40,10 +40,16 @@ def _waiting_states(workflow, roles):
 
 
 def _scoped(model, assignments):
-    branch_ids = [a.branch_id for a in assignments if a.role in ('branch_chair', 'party_secretary')]
+    """The model's records in the branches and units of `assignments`, found through their teams (an index
+    lookup per team, however many records of the waiting states the whole installation holds)."""
+    branch_ids = {a.branch_id for a in assignments if a.role in ('branch_chair', 'party_secretary')}
     unit_ids = [a.unit_id for a in assignments if a.role == 'union_staff']
-    query = model.select(model, Team, Branch).join(Team).join(Branch)
-    return query.where(Branch.id.in_(branch_ids or [0]) | Branch.unit.in_(unit_ids or [0]))
+    if unit_ids:
+        branch_ids.update(b for (b,) in Branch.select(Branch.id).where(Branch.unit.in_(unit_ids)).tuples())
+    branches = sorted(branch_ids) or [0]
+    teams = Team.select(Team.id).where(Team.branch.in_(branches))
+    return (model.select(model, Team, Branch).join(Team).join(Branch)
+            .where(model.team.in_(teams), Team.branch.in_(branches)))
 
 
 def inbox(actor):
@@ -54,7 +60,7 @@ def inbox(actor):
         return []
     roles = {a.role for a in assignments}
     now = clock.now()
-    items = []
+    items, campaigns, shared = [], {}, SharedFacts()
     for object_type, (model, workflow_name, _) in KINDS.items():
         if model is Campaign:
             continue
@@ -62,18 +68,28 @@ def inbox(actor):
         if not states:
             continue
         for record in _scoped(model, assignments).where(model.state.in_(sorted(states))):
-            actions = actions_for(actor, record, with_guards=False)
+            _keep_place(record)
+            actions = actions_for(actor, record, with_guards=False, shared=shared)
             # a reviewer's step waits here; the person's own steps as a team leader (withdraw …) do not count
             if any(a.todo and a.event in events for a in actions):
                 reviewing = any(a.todo and a.review for a in actions)
                 items.append(InboxItem(object_type, record, record.team, record.state_since,
-                                       reviewing and _is_overdue(record, now), actions))
+                                       reviewing and _is_overdue(record, now, campaigns), actions))
     items.sort(key=lambda item: item.waiting_since)
     return items
 
 
-def _is_overdue(record, now):
-    days = campaign_setting(record.campaign.settings, 'review_due_days')
+def _keep_place(record):
+    """Remember where the record sits from the team and branch already joined (engine.context.place_of reads
+    it), instead of one query per record."""
+    record.place_unit_id, record.place_branch_id, record.place_team_id = (
+        record.team.branch.unit_id, record.team.branch_id, record.team_id)
+
+
+def _is_overdue(record, now, campaigns):
+    if record.campaign_id not in campaigns:
+        campaigns[record.campaign_id] = Campaign.get_by_id(record.campaign_id).settings
+    days = campaign_setting(campaigns[record.campaign_id], 'review_due_days')
     return now - record.state_since > datetime.timedelta(days=days)
 
 
@@ -86,23 +102,54 @@ def timeline(object_type, object_id):
                 .order_by(AuditRecord.seq).objects())
 
 
-def team_timeline(team):
-    """Every record of every object of a team, oldest first."""
-    ids = {
-        'participation': [p.id for p in Participation.select(Participation.id).where(Participation.team == team)],
-        'application': [a.id for a in Application.select(Application.id).where(Application.team == team)],
-        'innovation': [i.id for i in InnovationResult.select(InnovationResult.id).where(InnovationResult.team == team)],
-    }
+OWNED_BY_TEAMS = (('participation', Participation), ('application', Application), ('innovation', InnovationResult))
+
+
+def _owners(team_ids):
+    """{(object type, object id): team id} for the teams' participations, applications, innovation results."""
+    owners = {}
+    for object_type, model in OWNED_BY_TEAMS:
+        for object_id, team_id in model.select(model.id, model.team).where(model.team.in_(team_ids)).tuples():
+            owners[(object_type, object_id)] = team_id
+    return owners
+
+
+def _records_of(owners):
+    """A condition on AuditRecord: the records of these objects (None: there are none)."""
     condition = None
-    for object_type, object_ids in ids.items():
+    for object_type, _ in OWNED_BY_TEAMS:
+        object_ids = sorted(oid for (otype, oid) in owners if otype == object_type)
         if object_ids:
             part = (AuditRecord.object_type == object_type) & AuditRecord.object_id.in_(object_ids)
             condition = part if condition is None else condition | part
+    return condition
+
+
+def _with_personal():
+    return (AuditRecord.select(AuditRecord, AuditPersonal.actor_name, AuditPersonal.reason)
+            .join(AuditPersonal, on=(AuditPersonal.seq == AuditRecord.seq), join_type=JOIN.LEFT_OUTER))
+
+
+def team_timeline(team):
+    """Every record of every object of a team, oldest first."""
+    condition = _records_of(_owners([team.id]))
     if condition is None:
         return []
-    return list(AuditRecord.select(AuditRecord, AuditPersonal.actor_name, AuditPersonal.reason)
-                .join(AuditPersonal, on=(AuditPersonal.seq == AuditRecord.seq), join_type=JOIN.LEFT_OUTER)
-                .where(condition).order_by(AuditRecord.seq).objects())
+    return list(_with_personal().where(condition).order_by(AuditRecord.seq).objects())
+
+
+def teams_decisions(teams, limit=100):
+    """The decisions taken on the teams' objects (not the teams' own steps), newest first, as (team, record):
+    one query for all the teams, not one per team."""
+    owners = _owners([t.id for t in teams] or [0])
+    condition = _records_of(owners)
+    if condition is None:
+        return []
+    by_id = {t.id: t for t in teams}
+    rows = (_with_personal().where(condition, (AuditRecord.actor_role != 'team_leader')
+                                   | AuditRecord.actor_role.is_null())
+            .order_by(AuditRecord.seq.desc()).limit(limit).objects())
+    return [(by_id[owners[(r.object_type, r.object_id)]], r) for r in rows]
 
 
 def teams_led_by(actor):
@@ -137,14 +184,29 @@ def audit_log(filters, before_seq=None, limit=50):
     if filters.actor:
         user = User.get_or_none(User.username == filters.actor)
         query = query.where(AuditRecord.actor_id == (user.id if user else -1))
-    if filters.since:
-        query = query.where(AuditRecord.occurred_at >= datetime.datetime.combine(filters.since, datetime.time()))
-    if filters.until:
-        end = datetime.datetime.combine(filters.until, datetime.time()) + datetime.timedelta(days=1)
-        query = query.where(AuditRecord.occurred_at < end)
+    if filters.since or filters.until:
+        period = _period(filters)
+        # seq + 0: a plain MIN(seq) tempts PostgreSQL to walk the whole primary key looking for the period
+        seq = AuditRecord.seq + 0
+        seqs = AuditRecord.select(fn.MIN(seq), fn.MAX(seq)).where(*period).tuples().first()
+        if seqs[0] is None:
+            return []
+        # The period's records lie between these seqs: with that range the page is a walk back from its end
+        # along seq, instead of a sort of every record of the period.
+        query = query.where(*period, AuditRecord.seq.between(*seqs))
     if before_seq is not None:
         query = query.where(AuditRecord.seq < before_seq)
     return list(query.order_by(AuditRecord.seq.desc()).limit(limit).objects())
+
+
+def _period(filters):
+    conditions = []
+    if filters.since:
+        conditions.append(AuditRecord.occurred_at >= datetime.datetime.combine(filters.since, datetime.time()))
+    if filters.until:
+        end = datetime.datetime.combine(filters.until, datetime.time()) + datetime.timedelta(days=1)
+        conditions.append(AuditRecord.occurred_at < end)
+    return conditions
 
 
 def public_notices(actor):

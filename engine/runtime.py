@@ -8,7 +8,7 @@ from peewee import IntegrityError
 import workflows
 from models import Application, Campaign, InnovationResult, Participation, database, is_sqlite
 
-from . import audit, clock
+from . import audit, clock, statements
 from .context import ActionContext, Place, place_of
 from .effects import EFFECTS
 from .errors import BadInput, Conflict, GuardFailed, InvalidTransition, NotFound
@@ -45,9 +45,7 @@ def load_object(object_type, object_id, *, lock=False):
     """The record, or NotFound; `lock`: hold its row until the transaction ends (see for_update)."""
     if object_type not in KINDS:
         raise NotFound(f'未知对象类型 {object_type!r} (unknown object type)')
-    model = KINDS[object_type][0]
-    query = model.select().where(model.id == object_id)
-    record = (for_update(query) if lock else query).first()
+    record = statements.load_with_place(KINDS[object_type][0], object_id, lock=lock)
     if record is None:
         raise NotFound(f'{object_type} #{object_id} 不存在 (not found)')
     return record
@@ -149,8 +147,7 @@ def _save(record, expected, ctx, from_state):
     changes.update(version=expected + 1, updated_at=ctx.now)
     if record.state != from_state:
         changes['state_since'] = ctx.now
-    updated = model.update(**changes).where(model.id == record.id, model.version == expected).execute()
-    if updated != 1:
+    if statements.update_versioned(model, record.id, expected, changes) != 1:
         raise Conflict()
     for name, value in changes.items():
         setattr(record, name, value)

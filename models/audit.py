@@ -8,10 +8,10 @@ class AuditRecord(BaseModel):
     seq = BigIntegerField(primary_key=True)       # 1, 2, 3 … gap-free
     object_type = CharField(max_length=20)
     object_id = IntegerField()
-    event = CharField(max_length=40, index=True)
+    event = CharField(max_length=40)
     from_state = CharField(max_length=30, null=True)
     to_state = CharField(max_length=30, null=True)
-    actor_id = IntegerField(null=True, index=True)
+    actor_id = IntegerField(null=True)
     actor_role = CharField(max_length=20, null=True)
     occurred_at = DateTimeField(index=True)        # UTC
     payload = JSONField(default=dict)               # scores, evidence references … (no personal data)
@@ -21,7 +21,10 @@ class AuditRecord(BaseModel):
 
     class Meta:
         table_name = 'audit_record'
-        indexes = ((('object_type', 'object_id', 'seq'), False),)
+        # The global log filters on one column and pages newest first by seq: each filter column with seq, so a
+        # page is an index walk, not a sort of every matching record (schema version 3).
+        indexes = ((('object_type', 'object_id', 'seq'), False), (('object_type', 'seq'), False),
+                   (('event', 'seq'), False), (('actor_id', 'seq'), False))
 
 
 class AuditPersonal(BaseModel):

@@ -30,6 +30,21 @@ def _v2_login_attempts(migrator):
     (run by upgrade before any migration) has already created. Registered so the version is recorded."""
 
 
+@migration(3, 'indexes for inboxes and the audit log at scale: (team_id, state) on participation, application, '
+              'innovation_result; (object_type, seq), (event, seq), (actor_id, seq) on audit_record')
+def _v3_scale_indexes(migrator):
+    """Create the indexes (IF NOT EXISTS: running it again changes nothing; create_schema, run before, has
+    normally made them already) and drop the single-column audit indexes the composite ones replace.
+    An inbox then looks up its own teams' records instead of every record of the waiting states, and a
+    filtered page of the audit log walks an index instead of sorting every matching record."""
+    from .audit import AuditRecord
+    from .workflow import Application, InnovationResult, Participation
+    for model in (Participation, Application, InnovationResult, AuditRecord):
+        model._schema.create_indexes(safe=True)
+    for name in ('audit_record_event', 'audit_record_actor_id'):
+        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+
+
 def latest_version():
     return max([SCHEMA_VERSION, *MIGRATIONS])
 

@@ -9,7 +9,7 @@ from .security import LoginAttempt
 from .workflow import (Application, Attachment, Campaign, CommendationDecision, Evidence,
                        InnovationResult, Objection, Participation, Requirement, Score)
 
-SCHEMA_VERSION = 2      # 2: login_attempt (login throttling)
+SCHEMA_VERSION = 3      # 2: login_attempt (login throttling); 3: indexes for inboxes and the audit log at scale
 GENESIS_HASH = '0' * 64
 
 ALL_MODELS = [Unit, Branch, Team, User, Member, RoleAssignment, Campaign, Requirement, Participation,

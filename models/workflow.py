@@ -61,7 +61,8 @@ class Participation(WorkflowRecord):
     submitted_at = DateTimeField(null=True)
 
     class Meta:
-        indexes = ((('team', 'campaign'), True),)
+        # (team, state): an inbox finds the waiting records of its teams, not every team's (schema version 3)
+        indexes = ((('team', 'campaign'), True), (('team', 'state'), False))
 
 
 class Evidence(BaseModel):
@@ -124,7 +125,8 @@ class Application(WorkflowRecord):
                                on_delete='RESTRICT')
 
     class Meta:
-        indexes = ((('team', 'year', 'requested_tier'), True), (('campaign', 'year', 'tier', 'state'), False))
+        indexes = ((('team', 'year', 'requested_tier'), True), (('campaign', 'year', 'tier', 'state'), False),
+                   (('team', 'state'), False))
 
 
 class Score(BaseModel):
@@ -163,3 +165,6 @@ class InnovationResult(WorkflowRecord):
     topic = CharField(max_length=20)
     summary = TextField(default='')
     published_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((('team', 'state'), False),)

@@ -161,3 +161,14 @@ def test_two_schedulers_at_once_close_a_notice_once(world):
     assert _audit_count('close_notice') == 1
     from models import Application
     assert Application.get_by_id(app.id).state == 'notice_closed'
+
+
+def test_sqlite_is_opened_for_concurrent_and_durable_writes(db):
+    """WAL (readers never wait for the writer), a busy timeout (writers queue instead of failing) and
+    synchronous=FULL (a confirmed decision survives a power cut)."""
+    from models import is_sqlite
+    if not is_sqlite():
+        pytest.skip('SQLite settings')
+    pragma = {name: database.execute_sql(f'PRAGMA {name}').fetchone()[0]
+              for name in ('journal_mode', 'synchronous', 'busy_timeout', 'foreign_keys')}
+    assert pragma == {'journal_mode': 'wal', 'synchronous': 2, 'busy_timeout': 10000, 'foreign_keys': 1}

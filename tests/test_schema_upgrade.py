@@ -8,7 +8,7 @@ import pytest
 from engine import audit
 from models import ALL_MODELS, database, is_sqlite, open_database
 from models.audit import AuditHead, SchemaInfo
-from models.migrations import current_version, latest_version, upgrade
+from models.migrations import MIGRATIONS, current_version, latest_version, upgrade
 from models.schema import GENESIS_HASH
 
 from conftest import _url
@@ -66,6 +66,33 @@ def test_release_upgrades_to_the_current_schema(empty_db, version):
     from web.demo import seed
     seed()
     assert audit.verify().ok
+
+
+SCALE_INDEXES = [('participation', 'participation_team_id_state'), ('application', 'application_team_id_state'),
+                 ('innovation_result', 'innovation_result_team_id_state'),
+                 ('audit_record', 'audit_record_object_type_seq'), ('audit_record', 'audit_record_event_seq'),
+                 ('audit_record', 'audit_record_actor_id_seq')]
+REPLACED = ('audit_record_event', 'audit_record_actor_id')
+
+
+def index_names(table):
+    return {i.name for i in database.get_indexes(table)}
+
+
+@pytest.mark.parametrize('version', [v for v in RELEASES if v < 3])
+def test_version_3_adds_the_scale_indexes(empty_db, version):
+    """Versions 1 and 2 upgrade to 3 through its migration: the composite indexes for inboxes and the audit log
+    appear, the single-column audit indexes they replace go; running the migration again changes nothing."""
+    load_release(version)
+    assert not {name for _, name in SCALE_INDEXES} & (index_names('audit_record') | index_names('participation'))
+    assert set(REPLACED) <= index_names('audit_record')
+    applied = upgrade()
+    assert 3 in [v for v, _ in applied] and current_version() == latest_version()
+    with database.atomic():
+        MIGRATIONS[3][1](None)
+    for table, name in SCALE_INDEXES:
+        assert name in index_names(table), name
+    assert not set(REPLACED) & index_names('audit_record')
 
 
 def test_upgrade_creates_a_missing_schema_and_is_idempotent(empty_db):

@@ -1,5 +1,5 @@
 """Reviewers: the inbox (待办), any object's detail page, acting on it, bulk approval, branch overview."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -28,6 +28,7 @@ BULK_EVENTS = {('participation', 'approve_enrolment'), ('participation', 'approv
 def inbox():
     rows = [(item, next((a for a in item.actions if a.todo and (item.object_type, a.event) in BULK_EVENTS), None))
             for item in inbox_items(me())]
+    g.inbox_count = len(rows)        # the menu's count (web.helpers.inbox_count): the same list, not computed twice
     return render_template('inbox.html', rows=rows)
 
 
@@ -148,7 +149,8 @@ def branch(branch_id):
     require_view(me(), branch_row)
     teams = list(Team.select().where(Team.branch == branch_row).order_by(Team.id))
     participations = {p.team_id: p for p in Participation.select().where(Participation.team.in_(teams))}
-    applications = list(Application.select().where(Application.team.in_(teams)).order_by(Application.id.desc()))
+    applications = list(Application.select(Application, Team).join(Team).where(Application.team.in_(teams))
+                        .order_by(Application.id.desc()))      # with its team: the page names it
     innovations = list(InnovationResult.select().where(InnovationResult.team.in_(teams)))
     decisions = _branch_decisions(teams)
     return render_template('branch.html', branch=branch_row, teams=teams, participations=participations,
@@ -157,10 +159,5 @@ def branch(branch_id):
 
 def _branch_decisions(teams):
     """The decisions taken on the branch's teams (what the party secretary is copied on), newest first."""
-    from engine.queries import team_timeline
-    records = []
-    for team in teams:
-        records += [(team, r) for r in team_timeline(team) if r.actor_role != 'team_leader']
-    records.sort(key=lambda pair: pair[1].seq, reverse=True)
-    return records[:100]
-
+    from engine.queries import teams_decisions
+    return teams_decisions(teams, limit=100)

@@ -5,6 +5,7 @@ import io
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
+from peewee import fn
 
 from engine.access import actions_for
 from engine.checklist import update_requirement
@@ -12,8 +13,8 @@ from engine.commendation import issue_decision
 from engine.errors import NotPermitted
 from engine.guards import HOLDS_TIER, participation_by_branch
 from engine.org_import import ImportFailed, import_bytes
-from models import (Application, Campaign, CommendationDecision, Participation, Requirement, RoleAssignment, Team,
-                    TIERS, Unit)
+from models import (Application, Branch, Campaign, CommendationDecision, Participation, Requirement, RoleAssignment,
+                    Team, TIERS, Unit)
 from workflows.settings import campaign_setting
 from workflows.stages import STAGES
 
@@ -52,16 +53,23 @@ def campaigns():
 def branch_rows(campaign):
     by_branch = participation_by_branch(campaign)
     reached = {}
-    for p in (Participation.select(Participation.reached_stage, Team.branch).join(Team)
-              .where(Participation.campaign == campaign, Participation.reached_stage.is_null(False))):
-        for stage in STAGES[:STAGES.index(p.reached_stage) + 1]:
-            reached[(p.team.branch_id, stage)] = reached.get((p.team.branch_id, stage), 0) + 1
+    for branch_id, stage, count in reached_by_branch(campaign):
+        for earlier in STAGES[:STAGES.index(stage) + 1]:
+            reached[(branch_id, earlier)] = reached.get((branch_id, earlier), 0) + count
     rows = []
     for branch, (taking, total) in sorted(by_branch.items(), key=lambda kv: kv[0].id):
         rows.append({'branch': branch, 'taking': taking, 'total': total,
                      'percent': round(taking * 100 / total) if total else 0,
                      'reached': {s: reached.get((branch.id, s), 0) for s in STAGES}})
     return rows
+
+
+def reached_by_branch(campaign):
+    """(branch id, highest stage reached, teams) for the campaign, counted in the database."""
+    return (Participation.select(Team.branch, Participation.reached_stage, fn.COUNT(Participation.id)).join(Team)
+            .where(Participation.campaign == campaign, Participation.reached_stage.is_null(False),
+                   Team.branch.in_(Branch.select(Branch.id).where(Branch.unit == campaign.unit_id)))
+            .group_by(Team.branch, Participation.reached_stage).tuples())
 
 
 @bp.get('/campaigns/<int:campaign_id>')
