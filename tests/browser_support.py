@@ -119,6 +119,10 @@ def make_driver(profile_dir):
     return driver
 
 
+# What Chromium answers when asked about an element while its page is being replaced (not a stale-element error)
+MID_NAVIGATION = 'does not belong to the document'
+
+
 def page_replaced(old_root):
     """True once the page that held old_root is gone. Mid-navigation Chromium may answer "Node with given id
     does not belong to the document" instead of a stale-element error; both mean the old page is gone."""
@@ -128,7 +132,7 @@ def page_replaced(old_root):
     except StaleElementReferenceException:
         return True
     except WebDriverException as error:
-        if 'does not belong to the document' in str(error):
+        if MID_NAVIGATION in str(error):
             return True
         raise
 
@@ -143,7 +147,14 @@ class Browser:
 
     # navigation and waiting
     def wait(self, condition, timeout=WAIT, message=''):
-        return WebDriverWait(self.driver, timeout).until(condition, message)
+        def tolerant(driver):
+            try:
+                return condition(driver)
+            except WebDriverException as error:
+                if MID_NAVIGATION in str(error):     # the page is being replaced: ask again
+                    return False
+                raise
+        return WebDriverWait(self.driver, timeout).until(tolerant, message)
 
     def loaded(self):
         self.wait(lambda d: d.execute_script('return document.readyState') == 'complete',

@@ -339,6 +339,24 @@ def test_create(api, world, path, body, who, status):
         error_of(response, status, 'not_permitted')
 
 
+def test_messages_come_in_the_language_the_client_asks_for(api, world):
+    part = participation_in(world, 'in_progress')
+    Evidence.update(text='').execute()
+    bilingual = error_of(api.fire('leader1', part, 'submit_stage', version=part.version), 409, 'guard_failed')
+    english = error_of(api.fire('leader1', part, 'submit_stage', version=part.version,
+                                headers={'Accept-Language': 'en-GB,en;q=0.9'}), 409, 'guard_failed')
+    chinese = error_of(api.fire('leader1', part, 'submit_stage', version=part.version,
+                                headers={'Accept-Language': 'zh-CN'}), 409, 'guard_failed')
+    assert bilingual['message'] == chinese['message'], 'without the header: as before (guards: Chinese)'
+    assert english['message'] and not re.search('[\u4e00-\u9fff]', english['message']), english['message']
+    assert chinese['message'] and not re.search('[A-Za-z]{4}', chinese['message']), chinese['message']
+    assert english['details'] == chinese['details'] == bilingual['details'], 'details do not depend on it'
+    missing = api.get('/objects/participation/999999', 'leader1', headers={'Accept-Language': 'en'})
+    assert error_of(missing, 404, 'not_found')['message'] == 'not found'
+    assert error_of(api.get('/objects/participation/999999', 'leader1', headers={'Accept-Language': 'zh'}),
+                    404)['message'] == 'participation #999999 不存在'
+
+
 def test_create_for_unknown_team_is_404(api, world):
     world.launch()
     error_of(api.post('/participations', 'leader1', {'team_id': 99999, 'campaign_id': world.campaign.id}),

@@ -456,6 +456,21 @@ def test_excel_export_opens_with_openpyxl(site):
     assert innovations[1][3:] == ['装车效率提升', '工效', '分会已通过']
 
 
+def test_excel_export_speaks_the_readers_language(site):
+    world = site.world
+    participation_in(world, 'stage_reached')
+    client = site.client('staff')
+    client.post('/language/en')
+    response = client.get(f'/campaigns/{world.campaign.id}/export.xlsx')
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ['Participation', 'Evaluation applications', 'Innovation results']
+    rows = [list(r) for r in book['Participation'].iter_rows(values_only=True)]
+    assert rows[0] == ['Branch', 'Team', 'Status', 'Current stage', 'Stage reached']
+    assert rows[1][:2] == ['一分会', '装卸一班'], 'names stay as entered'
+    assert list(next(book['Evaluation applications'].iter_rows(values_only=True)))[3:5] == [
+        'Honour applied for', 'Honour awarded']
+
+
 def test_org_import_page_shows_the_upload_form(site):
     page = site.client('staff').get('/org/import')
     assert page.status_code == 200 and 'type="file" name="file"' in raw(page)

@@ -1,6 +1,7 @@
 """Excel export of a campaign: participation, applications with scores, innovation results."""
 import io
 
+from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -40,14 +41,16 @@ def _team_rows(model, campaign):
 def campaign_workbook(campaign):
     book = Workbook()
     book.remove(book.active)
-    _sheet(book, '参与情况', ['分会', '班组', '状态', '当前阶段', '已达标阶段'],
+    # headers and sheet names in the reader's language, like the labels in the cells
+    _sheet(book, _('参与情况'), [_('分会'), _('班组'), _('状态'), _('当前阶段'), _('已达标阶段')],
            [(p.team.branch.name, p.team.name, state_label('participation', p.state), label(STAGE_LABELS[p.stage]),
              label(STAGE_LABELS[p.reached_stage]) if p.reached_stage else '') for p in _team_rows(Participation, campaign)])
-    _sheet(book, '评比申报', ['年度', '分会', '班组', '申报称号', '评定称号', '状态', '平均得分', '表彰文号'],
+    _sheet(book, _('评比申报'), [_('年度'), _('分会'), _('班组'), _('申报称号'), _('评定称号'), _('状态'), _('平均得分'),
+                               _('表彰文号')],
            [(a.year, a.team.branch.name, a.team.name, label(TIER_LABELS[a.requested_tier]), label(TIER_LABELS[a.tier]),
              state_label('application', a.state), a.total_score, a.decision.doc_number if a.decision_id else '')
             for a in _team_rows(Application, campaign)])
-    _sheet(book, '创新成果', ['年度', '分会', '班组', '成果名称', '类别', '状态'],
+    _sheet(book, _('创新成果'), [_('年度'), _('分会'), _('班组'), _('成果名称'), _('类别'), _('状态')],
            [(i.year, i.team.branch.name, i.team.name, i.title, label(TOPIC_LABELS[i.topic]),
              state_label('innovation', i.state)) for i in _team_rows(InnovationResult, campaign)])
     out = io.BytesIO()

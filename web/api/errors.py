@@ -10,7 +10,9 @@ from marshmallow import Schema, fields
 from peewee import DataError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import EngineError, NotAuthenticated, Throttled
+from engine.errors import EngineError, GuardFailed, NotAuthenticated, Throttled
+
+from ..errors import in_language
 
 log = logging.getLogger('chuangzheng.api')
 
@@ -33,7 +35,9 @@ class ErrorSchema(Schema):
     """Every error answer of the API."""
     error = fields.String(required=True, metadata={'description': 'stable code, e.g. not_found, conflict, '
                                                                   'guard_failed, bad_input'})
-    message = fields.String(required=True, metadata={'description': 'text for a person (Chinese, then English)'})
+    message = fields.String(required=True, metadata={
+        'description': 'text for a person: "中文 (English)", or one language when the request\'s Accept-Language '
+                       'prefers zh or en'})
     details = fields.Dict(required=True, metadata={'description': 'e.g. fields, reasons, current_version'})
 
 
@@ -53,8 +57,25 @@ def _plain(value):
     return str(value)
 
 
-def envelope(status, code, message, details=None, headers=None):
-    response = jsonify({'error': code, 'message': message, 'details': _plain(details or {})})
+def reader_language():
+    """'zh' or 'en' when the client names its language (Accept-Language), else None: bilingual, as always."""
+    return request.accept_languages.best_match(['zh', 'en']) if request.accept_languages else None
+
+
+def for_reader(message, by_language=None):
+    """Messages are "中文 (English)"; a client that names its language gets that half only. `by_language`: the
+    texts of a message that is not written bilingually ({'zh': …, 'en': …}, e.g. the failed guards)."""
+    wanted = reader_language()
+    if not wanted:
+        return message
+    if by_language:
+        return by_language[wanted]
+    return in_language(message, wanted)
+
+
+def envelope(status, code, message, details=None, headers=None, by_language=None):
+    response = jsonify({'error': code, 'message': for_reader(message, by_language),
+                        'details': _plain(details or {})})
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -68,7 +89,10 @@ def engine_error(err):
         headers['WWW-Authenticate'] = 'Bearer realm="chuangzheng"'
     if isinstance(err, Throttled):
         headers['Retry-After'] = str(err.retry_after)
-    return envelope(err.status, err.code, err.message, err.details, headers)
+    by_language = None
+    if isinstance(err, GuardFailed):
+        by_language = {'zh': '；'.join(r.zh for r in err.reasons), 'en': '; '.join(r.en for r in err.reasons)}
+    return envelope(err.status, err.code, err.message, err.details, headers, by_language)
 
 
 def _validation_details(messages):
