@@ -158,6 +158,8 @@ def measure_verify(url, workers=None):
 def measure_all(url, repeats, verify_runs=3):
     print('measuring pages …', file=sys.stderr)
     results = measure_pages(url, repeats)
+    if verify_runs < 1:
+        return results                       # pages only (--verify-runs 0)
     print(f'verifying the whole chain ({verify_runs} runs) …', file=sys.stderr)
     runs = [measure_verify(url) for _ in range(verify_runs)]
     for run in runs:
@@ -180,9 +182,10 @@ def print_table(report):
                                     BARS_MS['inbox'] if 'inbox' in name else None)
         verdict = '' if bar is None else (f'< {bar} ms ' + ('met' if row['median_ms'] < bar else 'NOT MET'))
         print(f'{row["what"]:58} {row["median_ms"]:>10} {row["min_ms"]:>8} {row["max_ms"]:>8}  {verdict}')
-    v = results['verify']
-    print(f'verify(): {v["checked"]} records in {v["seconds"]} s (median of {v["runs_seconds"]}; '
-          f'{v["records_per_second"]}/s), ok={v["ok"]}, '
-          f'peak RSS {v["max_rss_kb"] // 1024} MB (largest worker {v["workers_max_rss_kb"] // 1024} MB)  '
-          f'bar < 60 s ' + ('met' if v['seconds'] < 60 else 'NOT MET'))
+    v = results.get('verify')
+    if v is not None:
+        print(f'verify(): {v["checked"]} records in {v["seconds"]} s (median of {v["runs_seconds"]}; '
+              f'{v["records_per_second"]}/s), ok={v["ok"]}, '
+              f'peak RSS {v["max_rss_kb"] // 1024} MB (largest worker {v["workers_max_rss_kb"] // 1024} MB)  '
+              f'bar < 60 s ' + ('met' if v['seconds'] < 60 else 'NOT MET'))
     print(f'context: {results["context"]}')
