@@ -14,25 +14,32 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @contextlib.contextmanager
+def gunicorn_process(env, log):
+    """`gunicorn -c gunicorn.conf.py` (what `make serve` runs) with `env`, its output to `log`; stopped at the end
+    (killed if it does not stop within 30 s). Shared by the load benchmark and the tests that need a real server."""
+    server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'gunicorn'), '-c', 'gunicorn.conf.py'],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+
+
+@contextlib.contextmanager
 def gunicorn(url, workers, folder, secret_key):
     """The production server as `make serve` runs it, on a free loopback port; yields (port, log path, a function
     giving the CPU seconds its workers have used so far)."""
     port, log_path = free_port(), os.path.join(folder, 'gunicorn.log')
     env = {**os.environ, 'CHUANGZHENG_ENV': 'production', 'SECRET_KEY': secret_key, 'DATABASE_URL': url,
            'CHUANGZHENG_BIND': f'127.0.0.1:{port}', 'CHUANGZHENG_WORKERS': str(workers)}
-    with open(log_path, 'wb') as log:
-        server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'gunicorn'), '-c', 'gunicorn.conf.py'],
-                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_for(f'http://127.0.0.1:{port}/healthz', server)
-            yield port, log_path, lambda: workers_cpu_seconds(server.pid)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=30)
+    with open(log_path, 'wb') as log, gunicorn_process(env, log) as server:
+        _wait_for(f'http://127.0.0.1:{port}/healthz', server)
+        yield port, log_path, lambda: workers_cpu_seconds(server.pid)
 
 
 def _wait_for(url, server, seconds=60):

@@ -3,9 +3,7 @@ child process needs to reach that database, and the invariants that must hold be
 versions and the audit chain whatever happened (a race, a crash)."""
 import contextlib
 import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections import Counter
@@ -16,18 +14,14 @@ from engine import audit
 from engine.runtime import KINDS
 from models import AuditHead, AuditPersonal, AuditRecord, database
 
+from bench.load_server import gunicorn_process
+from bench.pgserver import free_port
 from conftest import _url
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AUDIT_KEY = 'reliability-test-audit-key-0123456789abcdef'
 SERVER_SECRETS = {'SECRET_KEY': 'r' * 40, 'CHUANGZHENG_AUDIT_KEY': AUDIT_KEY, 'CHUANGZHENG_ENV': 'production',
                   'CHUANGZHENG_API_RATE_LIMIT': '100000'}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def database_url(tmp_path):
@@ -51,20 +45,10 @@ def gunicorn_server(url, log_path, workers=4):
     port = free_port()
     env = child_env(**SERVER_SECRETS, DATABASE_URL=url, CHUANGZHENG_BIND=f'127.0.0.1:{port}',
                     CHUANGZHENG_WORKERS=str(workers))
-    with open(log_path, 'w') as log:
-        server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'gunicorn'), '-c', 'gunicorn.conf.py'],
-                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            base = f'http://127.0.0.1:{port}'
-            _wait_for_workers(base + '/healthz', server, workers)
-            yield base
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
+    with open(log_path, 'w') as log, gunicorn_process(env, log) as server:
+        base = f'http://127.0.0.1:{port}'
+        _wait_for_workers(base + '/healthz', server, workers)
+        yield base
 
 
 def _wait_for_workers(url, server, workers, seconds=60):

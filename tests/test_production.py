@@ -1,7 +1,6 @@
 """The production start: gunicorn with four workers, settings from the environment, refusing development
 secrets, /healthz checking the database."""
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -9,16 +8,12 @@ import urllib.request
 
 import pytest
 
+from bench.load_server import gunicorn_process
+from bench.pgserver import free_port
 from conftest import World, _url
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECRETS = {'SECRET_KEY': 's' * 40, 'CHUANGZHENG_AUDIT_KEY': 'k' * 40, 'CHUANGZHENG_ENV': 'production'}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def env_with(**values):
@@ -51,22 +46,15 @@ def test_gunicorn_serves_with_four_workers(db, tmp_path, monkeypatch):
     monkeypatch.setenv('CHUANGZHENG_AUDIT_KEY', SECRETS['CHUANGZHENG_AUDIT_KEY'])
     World()
     port = free_port()
-    log = open(tmp_path / 'gunicorn.log', 'w')
-    server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'gunicorn'), '-c', 'gunicorn.conf.py'],
-                              cwd=ROOT, env=env_with(**SECRETS, DATABASE_URL=_url(tmp_path),
-                                                     CHUANGZHENG_BIND=f'127.0.0.1:{port}', CHUANGZHENG_WORKERS='4'),
-                              stdout=log, stderr=subprocess.STDOUT)
-    try:
+    env = env_with(**SECRETS, DATABASE_URL=_url(tmp_path), CHUANGZHENG_BIND=f'127.0.0.1:{port}',
+                   CHUANGZHENG_WORKERS='4')
+    with open(tmp_path / 'gunicorn.log', 'w') as log, gunicorn_process(env, log) as server:
         health = _wait_for(f'http://127.0.0.1:{port}/healthz')
         assert health == '{"schema":true,"status":"ok"}\n'
         workers = subprocess.run(['pgrep', '-P', str(server.pid)], capture_output=True, text=True).stdout.split()
         assert len(workers) == 4
         with urllib.request.urlopen(f'http://127.0.0.1:{port}/login', timeout=10) as page:
             assert page.status == 200 and '登录' in page.read().decode()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 def _wait_for(url, seconds=60):

@@ -5,8 +5,6 @@ none; a real Chromium enforces it and still draws the mermaid state diagrams. Un
 Server header names no software and no version."""
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -195,32 +193,27 @@ def test_over_https_the_browser_is_told_to_stay_on_https(db, tmp_path, world, mo
 # --- production: gunicorn --------------------------------------------------------------------------------------
 
 def test_gunicorn_names_no_server_software_and_sends_the_headers(db, tmp_path, monkeypatch):
+    from bench.load_server import gunicorn_process
     from test_production import SECRETS, env_with, free_port, _wait_for
     import urllib.error
     import urllib.request
     monkeypatch.setenv('CHUANGZHENG_AUDIT_KEY', SECRETS['CHUANGZHENG_AUDIT_KEY'])
     port = free_port()
-    with open(tmp_path / 'gunicorn.log', 'w') as log:
-        server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'gunicorn'), '-c',
-                                   'gunicorn.conf.py'], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                  env=env_with(**SECRETS, DATABASE_URL=_url(tmp_path),
-                                               CHUANGZHENG_BIND=f'127.0.0.1:{port}', CHUANGZHENG_WORKERS='1'))
-        try:
-            _wait_for(f'http://127.0.0.1:{port}/healthz')
-            for path, status in (('/login', 200), ('/static/app.js', 200), ('/api/v1/me', 401), ('/nothing', 404)):
-                try:
-                    response = urllib.request.urlopen(f'http://127.0.0.1:{port}{path}', timeout=10)
-                except urllib.error.HTTPError as err:
-                    response = err
-                with response:
-                    assert response.status == status, path
-                    headers = response.headers
-                    assert headers.get_all('Server') == ['chuangzheng'], (path, headers.get_all('Server'))
-                    for name, value in EXPECTED.items():
-                        assert headers[name] == value, (path, name)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    env = env_with(**SECRETS, DATABASE_URL=_url(tmp_path), CHUANGZHENG_BIND=f'127.0.0.1:{port}',
+                   CHUANGZHENG_WORKERS='1')
+    with open(tmp_path / 'gunicorn.log', 'w') as log, gunicorn_process(env, log):
+        _wait_for(f'http://127.0.0.1:{port}/healthz')
+        for path, status in (('/login', 200), ('/static/app.js', 200), ('/api/v1/me', 401), ('/nothing', 404)):
+            try:
+                response = urllib.request.urlopen(f'http://127.0.0.1:{port}{path}', timeout=10)
+            except urllib.error.HTTPError as err:
+                response = err
+            with response:
+                assert response.status == status, path
+                headers = response.headers
+                assert headers.get_all('Server') == ['chuangzheng'], (path, headers.get_all('Server'))
+                for name, value in EXPECTED.items():
+                    assert headers[name] == value, (path, name)
 
 
 # --- the policy in a real browser ------------------------------------------------------------------------------
