@@ -11,7 +11,7 @@ import time
 
 import click
 
-from models import ALL_MODELS, create_schema, database, open_database
+from models import ALL_MODELS, audit_guards, create_schema, database, open_database
 
 from scale_data import AuditCopy, Records, read_demo
 from scale_org import Organisation
@@ -62,6 +62,7 @@ def build_sqlite(path, plan, target_records, key, folder, log=print):
         os.remove(path)
     open_database(f'sqlite:///{path}')
     create_schema()
+    audit_guards.drop_guards()       # the chain is written here directly, in bulk; the guards come back after
     database.close()
     conn = sqlite3.connect(path, isolation_level=None)
     for pragma in ('journal_mode=DELETE', 'synchronous=OFF', 'cache_size=-400000'):
@@ -84,6 +85,9 @@ def build_sqlite(path, plan, target_records, key, folder, log=print):
         conn.execute(sql)
     conn.execute('PRAGMA journal_mode=WAL')
     conn.close()
+    open_database(f'sqlite:///{path}')
+    audit_guards.install_guards()
+    database.close()
     summary = {'teams': len(org.copies), 'units': plan.units, 'branches': plan.branches, 'users': len(org.rows['user']),
                'participations': len(records.rows['participation']), 'applications': len(records.rows['application']),
                'innovations': len(records.rows['innovation_result']), 'evidence': len(records.rows['evidence']),
@@ -130,6 +134,7 @@ def build_postgres(url, sqlite_path, log=print):
     started = time.monotonic()
     db = open_database(url)
     create_schema()
+    audit_guards.drop_guards()       # the rows are copied in bulk; the guards come back after
     conn = db.connection()
     cur = conn.cursor()
     cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('audit_record', 'audit_personal') "
@@ -157,6 +162,8 @@ def build_postgres(url, sqlite_path, log=print):
     copied = time.monotonic()
     for _, sql in indexes:
         cur.execute(sql)
+    conn.commit()
+    audit_guards.install_guards()
     conn.commit()
     conn.autocommit = True
     cur.execute('VACUUM ANALYZE')

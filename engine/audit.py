@@ -10,23 +10,56 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN
 
-from models import AuditHead, AuditPersonal, AuditRecord, GENESIS_HASH, database
+from models import AuditHead, AuditPersonal, AuditRecord, GENESIS_HASH, audit_guards, database
 
-from . import chain_scan, chain_workers, clock, statements
+from . import chain_scan, chain_workers, checkpoints as checkpoints_, clock, statements
 
 log = logging.getLogger('chuangzheng.audit')
 
 DEV_KEY = 'chuangzheng-development-audit-key-do-not-use-in-production'
+MIN_KEY_BYTES = 32
 _warned = False
 
 
+class AuditKeyError(RuntimeError):
+    """The audit key cannot be used here (production needs a real key of its own)."""
+
+
+def key_problem(key, production):
+    """Why `key` (text or None) must not sign the chain, or None. In production: no development key, no key under
+    32 bytes. Elsewhere a missing key falls back to the development key (with a loud warning)."""
+    if not production:
+        return None
+    if not key:
+        return 'CHUANGZHENG_AUDIT_KEY is not set'
+    if key == DEV_KEY:
+        return 'CHUANGZHENG_AUDIT_KEY is the public development key: anyone could recompute a forged chain'
+    if len(key.encode('utf-8')) < MIN_KEY_BYTES:
+        return f'CHUANGZHENG_AUDIT_KEY is shorter than {MIN_KEY_BYTES} bytes'
+    return None
+
+
+def is_production():
+    return os.environ.get('CHUANGZHENG_ENV', 'development') == 'production'
+
+
+def uses_development_key():
+    return os.environ.get('CHUANGZHENG_AUDIT_KEY', '') in ('', DEV_KEY)
+
+
 def audit_key():
-    """The HMAC key: from the environment, never from the database."""
+    """The HMAC key: from the environment, never from the database. Refused in production when it is the public
+    development key or too short; in development the development key is used with a loud warning."""
     global _warned
     key = os.environ.get('CHUANGZHENG_AUDIT_KEY')
-    if not key:
+    problem = key_problem(key, is_production())
+    if problem:
+        raise AuditKeyError(f'{problem}; set a secret random key of at least {MIN_KEY_BYTES} bytes, e.g. '
+                            f'python3 -c "import secrets; print(secrets.token_hex(32))"')
+    if not key or key == DEV_KEY:
         if not _warned:
-            log.warning('CHUANGZHENG_AUDIT_KEY is not set; using the development key')
+            log.warning('THE AUDIT CHAIN IS SIGNED WITH THE PUBLIC DEVELOPMENT KEY: anyone can forge it. '
+                        'Set CHUANGZHENG_AUDIT_KEY to a secret of at least %d bytes before real use.', MIN_KEY_BYTES)
             _warned = True
         key = DEV_KEY
     return key.encode('utf-8')
@@ -81,6 +114,8 @@ class VerifyResult:
     head_seq: int = 0
     head_hash: str = GENESIS_HASH
     problems: list = field(default_factory=list)
+    guard_problems: list = field(default_factory=list)     # the database's own guards (models.audit_guards)
+    checkpoints: int = 0                                    # how many kept checkpoints were compared
 
     @property
     def first_bad_seq(self):
@@ -103,7 +138,12 @@ def _stream(first, batch=5000):
         last = rows[-1][0]
 
 
-def _segments(key, stop_at_first, progress, workers):
+def erasures():
+    """{user id: seq of their last erasure record}: whose personal parts may legitimately be empty."""
+    return dict(database.execute_sql(chain_scan.ERASURES).fetchall())
+
+
+def _segments(key, erased, stop_at_first, progress, workers):
     """The chain as checked stretches (engine.chain_scan.Segment) in seq order: one, checked here, for a
     short chain; several, checked by worker processes, for a long one."""
     lo, hi = database.execute_sql('SELECT MIN(seq), MAX(seq) FROM audit_record').fetchone()
@@ -112,10 +152,11 @@ def _segments(key, stop_at_first, progress, workers):
     workers = chain_workers.worker_count(workers)
     spec = chain_workers.connection_spec(database.obj)
     if workers > 1 and spec and hi - lo + 1 >= chain_workers.PARALLEL_FROM:
-        with closing(chain_workers.parallel_segments(spec, key, lo, hi, workers, stop_at_first, progress)) as parts:
+        with closing(chain_workers.parallel_segments(spec, key, erased, lo, hi, workers, stop_at_first,
+                                                     progress)) as parts:
             yield from parts
     else:
-        yield chain_scan.scan(_stream(lo), chain_scan.Checker(key), lo, stop_at_first, progress)
+        yield chain_scan.scan(_stream(lo), chain_scan.Checker(key, erased), lo, stop_at_first, progress)
 
 
 def _link(segment, expected_seq, prev):
@@ -148,65 +189,65 @@ def _take(result, segment, chain_end, stop_at_first):
     return True
 
 
-def verify(checkpoint=None, progress=None, stop_at_first=True, workers=None):
+def verify(checkpoint=None, progress=None, stop_at_first=True, workers=None, checkpoints=(), guards=True):
     """Recompute the chain. Names the first record that was edited, deleted or inserted outside the
-    application; with a checkpoint ("seq:hash") also detects records cut off the end. Streams the records in
-    constant memory; a long chain is checked in stretches on `workers` processes (default: one per core, or
-    $CHUANGZHENG_VERIFY_WORKERS), with the same answer."""
+    application, and any personal part that looks erased without an erasure record. Each kept checkpoint
+    ("seq:hash", or a signed line from checkpoint_line) proves the records up to its seq: a record rewritten
+    before it, or records cut off the end, are named. With `guards`, missing, disabled or altered database
+    guards are reported too (result.guard_problems). Streams the records in constant memory; a long chain is
+    checked in stretches on `workers` processes (default: one per core, or $CHUANGZHENG_VERIFY_WORKERS), with
+    the same answer."""
     key = audit_key()
     result = VerifyResult()
+    if guards:
+        for problem in audit_guards.problems():
+            result.ok = False
+            result.guard_problems.append(problem)
+    kept = [checkpoints_.parse(text, key) for text in ([checkpoint] if checkpoint else []) + list(checkpoints)]
+    _verify_chain(key, result, progress, stop_at_first, workers)
+    for seq, h in sorted(kept):
+        checkpoints_.check(seq, h, result)
+    result.checkpoints = len(kept)
+    return result
+
+
+def _verify_chain(key, result, progress, stop_at_first, workers):
+    erased = erasures()
     chain_end = [1, GENESIS_HASH]          # the seq expected next and the hash it must link to
-    with closing(_segments(key, stop_at_first, progress, workers)) as segments:
+    with closing(_segments(key, erased, stop_at_first, progress, workers)) as segments:
         for segment in segments:
             if not _take(result, segment, chain_end, stop_at_first):
-                return result
+                return
     # A live system keeps appending while a long chain is checked in stretches: check what came meanwhile,
     # so that the head below is compared with the chain's real end, not with where the stretches stopped.
     for _ in range(CATCH_UP_ROUNDS):
         head = AuditHead.get_or_none(AuditHead.id == 1)
         if head is None or head.seq <= result.head_seq:
             break
-        newer = chain_scan.scan(_stream(result.head_seq + 1), chain_scan.Checker(key), result.head_seq + 1,
-                                stop_at_first, progress)
+        newer = chain_scan.scan(_stream(result.head_seq + 1), chain_scan.Checker(key, erased),
+                                result.head_seq + 1, stop_at_first, progress)
         if newer.first is None:
             break                          # the head names records that are not there: reported below
         if not _take(result, newer, chain_end, stop_at_first):
-            return result
+            return
     head = AuditHead.get_or_none(AuditHead.id == 1)
     if head is None or (head.seq, head.hash) != (result.head_seq, result.head_hash):
         result.fail(result.head_seq + 1, f'chain head says record {head.seq if head else "?"} is the last, '
                                          f'but the last record is {result.head_seq} (records removed from the end)')
-    if checkpoint:
-        _check_checkpoint(checkpoint, result)
-    return result
 
 
 def parse_checkpoint(text):
-    try:
-        seq, h = text.strip().split(':', 1)
-        seq = int(seq)
-    except ValueError:
-        raise ValueError(f'not a checkpoint: {text!r} (expected "SEQ:HASH")') from None
-    if seq < 0 or len(h) != 64:
-        raise ValueError(f'not a checkpoint: {text!r} (expected "SEQ:HASH")')
-    return seq, h
-
-
-def _check_checkpoint(text, result):
-    seq, h = parse_checkpoint(text)
-    if seq > result.head_seq:
-        result.fail(result.head_seq + 1, f'checkpoint names record {seq} but the chain ends at '
-                                         f'{result.head_seq}: records were cut off the end')
-        return
-    row = AuditRecord.get_or_none(AuditRecord.seq == seq) if seq else None
-    actual = row.hash if row else GENESIS_HASH
-    if actual != h:
-        result.fail(seq, f'record {seq}: hash differs from the checkpoint')
+    return checkpoints_.parse(text, audit_key())
 
 
 def checkpoint():
-    head = AuditHead.get(AuditHead.id == 1)
-    return f'{head.seq}:{head.hash}'
+    """The chain head "SEQ:HASH"."""
+    return checkpoints_.current()
+
+
+def signed_checkpoint():
+    """The chain head as a signed line to keep outside the database (engine.checkpoints)."""
+    return checkpoints_.signed_line(audit_key())
 
 
 def erase_personal_data(user_id):
@@ -214,6 +255,23 @@ def erase_personal_data(user_id):
     seqs = AuditRecord.select(AuditRecord.seq).where(AuditRecord.actor_id == user_id)
     return (AuditPersonal.update(actor_name=None, reason=None, erased_at=clock.now())
             .where(AuditPersonal.seq.in_(seqs), AuditPersonal.erased_at.is_null()).execute())
+
+
+def mark_integrity(records):
+    """Set `integrity` on each record read with its personal part ('intact', 'erased' or 'tampered'): what a
+    reader of one object's history must know before trusting a name or a reason shown there. Checks each
+    record's own hash and personal part (not the links between records: that is verify's job)."""
+    records = list(records)
+    if not records:
+        return records
+    checker = chain_scan.Checker(audit_key(), erasures())
+    for r in records:
+        erased_at = getattr(r, 'erased_at', None)
+        row = (r.seq, r.object_type, r.object_id, r.event, r.from_state, r.to_state, r.actor_id, r.actor_role,
+               r.occurred_at, canonical(r.payload), r.personal_digest, r.prev_hash, r.hash,
+               getattr(r, 'actor_name', None), getattr(r, 'reason', None), erased_at)
+        r.integrity = 'tampered' if checker.content_problem(row) else ('erased' if erased_at else 'intact')
+    return records
 
 
 def history(object_type, object_id):

@@ -1,10 +1,17 @@
-"""Backups: SQLite's online backup API (consistent while the app runs), pg_dump/pg_restore for PostgreSQL."""
+"""Backups: SQLite's online backup API (consistent while the app runs), pg_dump/pg_restore for PostgreSQL.
+A restore first loads the backup into a scratch database, brings its schema and guards up to date and verifies its
+audit chain (against kept checkpoints when given); only a backup that holds replaces the database."""
 import os
+import secrets
 import shutil
 import sqlite3
 import subprocess
-from urllib.parse import urlparse
+import tempfile
+from urllib.parse import urlparse, urlunparse
 
+from models import database, open_database
+
+from . import audit
 from .errors import BadInput
 
 
@@ -57,30 +64,145 @@ def backup(url, target, progress=None):
     return target
 
 
-def restore(url, source, replace=False):
-    """Load the backup in `source` into the database at `url`; with `replace`, existing tables are dropped
-    first. The caller decides whether overwriting existing data is allowed."""
+def restore(url, source, replace=False, checkpoints=()):
+    """Replace the database at `url` with the backup in `source`, but only after the backup held in a scratch
+    copy: schema upgraded, guards installed, audit chain verified (and against each kept checkpoint). Raises
+    BackupError, with the database untouched, when it does not. With `replace` (PostgreSQL), existing tables are
+    dropped first; the caller decides whether overwriting existing data is allowed. Leaves the proxy bound to
+    `url` with the guards installed; returns the scratch copy's VerifyResult."""
     if not os.path.isfile(source):
         raise BackupError(f'备份文件不存在：{source} (backup file not found)')
-    if url.startswith('sqlite'):
-        path = sqlite_path(url)
-        if path is None:
-            raise BackupError('不能恢复到内存数据库 (cannot restore into an in-memory database)')
-        _check_sqlite_backup(source)
-        os.makedirs(os.path.dirname(os.path.abspath(path)) or '.', exist_ok=True)
-        src, dest = sqlite3.connect(source), sqlite3.connect(path)
-        try:
-            with dest:
-                src.backup(dest)
-        finally:
-            dest.close()
-            src.close()
-        return path
+    try:
+        if url.startswith('sqlite'):
+            result = _restore_sqlite(url, source, checkpoints)
+        else:
+            result = _restore_postgres(url, source, replace, checkpoints)
+    finally:
+        database.close()
+        open_database(url)
+    _install_current_schema()
+    return result
+
+
+def _restore_sqlite(url, source, checkpoints=()):
+    path = sqlite_path(url)
+    if path is None:
+        raise BackupError('不能恢复到内存数据库 (cannot restore into an in-memory database)')
+    _check_sqlite_backup(source)
+    folder = os.path.dirname(os.path.abspath(path)) or '.'
+    os.makedirs(folder, exist_ok=True)
+    fd, scratch = tempfile.mkstemp(dir=folder, prefix='.restore-', suffix='.db')
+    os.close(fd)
+    try:
+        _sqlite_copy(source, scratch)
+        result = _verified(f'sqlite:///{scratch}', checkpoints)
+        _sqlite_copy(scratch, path)          # one transaction: the good database is replaced whole, or not at all
+    finally:
+        for leftover in (scratch, scratch + '-wal', scratch + '-shm'):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+    return result
+
+
+def _sqlite_copy(source, target):
+    src, dest = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        with dest:
+            src.backup(dest)
+    finally:
+        dest.close()
+        src.close()
+
+
+def _restore_postgres(url, source, replace, checkpoints):
+    scratch_name = f'{_pg_dbname(url)}_restore_{secrets.token_hex(4)}'
+    scratch_url = _pg_with_dbname(url, scratch_name)
+    _pg_admin(url, f'CREATE DATABASE "{scratch_name}"')
+    try:
+        _run([_pg_tool('pg_restore'), '--no-owner', '--single-transaction', '--exit-on-error',
+              f'--dbname={_pg_url(scratch_url)}', source], 'pg_restore')
+        result = _verified(scratch_url, checkpoints)
+    finally:
+        database.close()
+        _pg_admin(url, f'DROP DATABASE IF EXISTS "{scratch_name}" WITH (FORCE)')
     args = [_pg_tool('pg_restore'), '--no-owner', '--single-transaction', '--exit-on-error', f'--dbname={_pg_url(url)}']
     if replace:
         args[1:1] = ['--clean', '--if-exists']
     _run(args + [source], 'pg_restore')
-    return url
+    return result
+
+
+def _verified(scratch_url, checkpoints):
+    """Open the scratch copy, bring it up to date (guards included) and verify it; BackupError unless it holds."""
+    open_database(scratch_url)
+    try:
+        _install_current_schema()
+        result = audit.verify(checkpoints=checkpoints)
+    finally:
+        _close_all()
+    if not result.ok:
+        first = result.problems[0][1] if result.problems else result.guard_problems[0]
+        raise BackupError(f'备份未通过审计链校验，未做任何恢复：{first} '
+                          f'(the backup fails verification — nothing was restored)')
+    return result
+
+
+def _install_current_schema():
+    from models.migrations import upgrade
+    try:
+        upgrade()
+    except RuntimeError as err:
+        raise BackupError(str(err)) from None
+
+
+def _close_all():
+    close_all = getattr(database.obj, 'close_all', None)
+    if close_all:
+        close_all()
+    else:
+        database.close()
+
+
+def _pg_dbname(url):
+    return urlparse(url).path.lstrip('/')
+
+
+def _pg_with_dbname(url, name):
+    return urlunparse(urlparse(url)._replace(path='/' + name))
+
+
+def _pg_admin(url, sql):
+    """Run CREATE/DROP DATABASE (outside a transaction) on the server of `url`, connected to its database."""
+    import psycopg2
+    try:
+        conn = psycopg2.connect(_pg_url(url))
+    except psycopg2.OperationalError as err:
+        raise BackupError(database_problem(err)) from None
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute(sql)
+    except psycopg2.Error as err:
+        raise BackupError(f'{" ".join(sql.split()[:2])} 失败 (failed): {str(err).strip().splitlines()[0]}') from None
+    finally:
+        conn.close()
+
+
+def database_problem(err):
+    """One clear line for a database that cannot be reached, does not exist or is locked by another writer."""
+    text = str(err).strip()
+    first = text.splitlines()[0] if text else type(err).__name__
+    if 'database is locked' in text or 'database is busy' in text:
+        return ('数据库正被另一个写入进程锁定，请稍后重试 (the database is locked by another writer; '
+                'try again in a moment)')
+    if 'does not exist' in text and 'database' in text:
+        return (f'数据库不存在，请先创建（如 createdb）：{first} '
+                f'(the database named in DATABASE_URL does not exist; create it first)')
+    if 'unable to open database file' in text:
+        return f'无法打开数据库文件 (cannot open the SQLite database file): {first}'
+    if 'could not connect' in text or 'Connection refused' in text or 'could not translate host' in text:
+        return f'无法连接数据库服务器 (cannot reach the database server): {first}'
+    return f'数据库错误 (database error): {first}'
 
 
 def _check_sqlite_backup(source):

@@ -51,12 +51,22 @@ class Segment:
                    tuple(data['last']) if data['last'] else None)
 
 
-class Checker:
-    """Recomputes record hashes and personal digests exactly as engine.audit.record_hash/personal_digest."""
+# The query for engine.audit.erasures(): each erased person (user id) and the seq of their last erasure record.
+ERASURES = ("SELECT object_id, MAX(seq) FROM audit_record WHERE object_type = 'user' "
+            "AND event = 'erase_personal_data' GROUP BY object_id")
 
-    def __init__(self, key):
+
+class Checker:
+    """Recomputes record hashes and personal digests exactly as engine.audit.record_hash/personal_digest.
+
+    `erasures` ({user id: seq of their last erasure record}) tells which personal parts may be erased: those of
+    the person's records before that erasure record. The erasure records are themselves in the chain, so a forged
+    one breaks verification where it stands."""
+
+    def __init__(self, key, erasures=None):
         self._mac = hmac.new(key, digestmod=hashlib.sha256)
         self._digests = {}
+        self._erasures = erasures or {}
 
     def _hmac(self, text):
         mac = self._mac.copy()
@@ -93,8 +103,13 @@ class Checker:
          actor_name, reason, erased_at) = row
         if self.record_hash(seq, prev_hash, otype, oid, event, frm, to, actor_id, role, at, payload, digest) != h:
             return seq, f'record {seq}: contents do not match its hash (edited)'
-        if erased_at is None and self.personal_digest(actor_name, reason) != digest:
-            return seq, f'record {seq}: personal data (actor name or reason) was edited'
+        if erased_at is None:
+            if self.personal_digest(actor_name, reason) != digest:
+                return seq, f'record {seq}: personal data (actor name or reason) was edited'
+        elif actor_name is not None or reason is not None:
+            return seq, f'record {seq}: personal data marked erased but not empty (forged erasure)'
+        elif not seq < self._erasures.get(actor_id, 0):
+            return seq, f'record {seq}: personal data marked erased without an erasure record for its actor (forged erasure)'
         return None
 
 

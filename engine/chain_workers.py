@@ -47,7 +47,7 @@ def stretches(lo, hi, parts):
     return [(start, min(start + size - 1, hi)) for start in range(lo, hi + 1, size)]
 
 
-def parallel_segments(spec, key, lo, hi, workers, stop_at_first, progress=None):
+def parallel_segments(spec, key, erasures, lo, hi, workers, stop_at_first, progress=None):
     """Segments of [lo, hi] in seq order, each checked by a worker process; at most `workers` run at once.
     Closing the generator early (verify stops at the first problem) ends the workers still running."""
     bounds = stretches(lo, hi, workers * STRETCHES_PER_WORKER)
@@ -57,7 +57,7 @@ def parallel_segments(spec, key, lo, hi, workers, stop_at_first, progress=None):
         while next_out < len(bounds):
             while waiting and len(running) < workers:
                 index, (a, b) = waiting.pop(0)
-                running[index] = _start(index, spec, key, a, b, stop_at_first, events)
+                running[index] = _start(index, spec, key, erasures, a, b, stop_at_first, events)
             index, kind, value = events.get()
             if kind == 'progress':
                 if progress:
@@ -76,11 +76,12 @@ def parallel_segments(spec, key, lo, hi, workers, stop_at_first, progress=None):
             process.wait()
 
 
-def _start(index, spec, key, lo, hi, stop_at_first, events):
+def _start(index, spec, key, erasures, lo, hi, stop_at_first, events):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get('PYTHONPATH')])))
     process = subprocess.Popen([sys.executable, '-c', WORKER], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
-    job = {'db': spec, 'key': key.hex(), 'lo': lo, 'hi': hi, 'stop_at_first': stop_at_first}
+    job = {'db': spec, 'key': key.hex(), 'erasures': sorted(erasures.items()), 'lo': lo, 'hi': hi,
+           'stop_at_first': stop_at_first}
     threading.Thread(target=_listen, args=(index, process, json.dumps(job), events), daemon=True).start()
     return process
 
@@ -131,7 +132,8 @@ def main():
     def report(n):
         print(f'P {n}', flush=True)
 
-    segment = scan(_rows(job['db'], job['lo'], job['hi']), Checker(bytes.fromhex(job['key'])), job['lo'],
+    segment = scan(_rows(job['db'], job['lo'], job['hi']), Checker(bytes.fromhex(job['key']), dict(job['erasures'])),
+                   job['lo'],
                    job['stop_at_first'], progress=report, every=50000)
     print('R ' + json.dumps(segment.as_dict()), flush=True)
 

@@ -8,7 +8,7 @@ from models import (Application, AuditPersonal, AuditRecord, Branch, Campaign, I
                     RoleAssignment, Team, User)
 from workflows.settings import campaign_setting
 
-from . import clock
+from . import audit, clock
 from .access import SharedFacts, actions_for
 from .runtime import KINDS
 
@@ -95,11 +95,9 @@ def _is_overdue(record, now, campaigns):
 
 def timeline(object_type, object_id):
     """An object's audit records, oldest first, with the actor's name (blank once erased)."""
-    return list(AuditRecord.select(AuditRecord, AuditPersonal.actor_name, AuditPersonal.reason,
-                                   AuditPersonal.erased_at)
-                .join(AuditPersonal, on=(AuditPersonal.seq == AuditRecord.seq), join_type=JOIN.LEFT_OUTER)
-                .where(AuditRecord.object_type == object_type, AuditRecord.object_id == object_id)
-                .order_by(AuditRecord.seq).objects())
+    return audit.mark_integrity(_with_personal().where(AuditRecord.object_type == object_type,
+                                                       AuditRecord.object_id == object_id)
+                                .order_by(AuditRecord.seq).objects())
 
 
 OWNED_BY_TEAMS = (('participation', Participation), ('application', Application), ('innovation', InnovationResult))
@@ -126,7 +124,7 @@ def _records_of(owners):
 
 
 def _with_personal():
-    return (AuditRecord.select(AuditRecord, AuditPersonal.actor_name, AuditPersonal.reason)
+    return (AuditRecord.select(AuditRecord, AuditPersonal.actor_name, AuditPersonal.reason, AuditPersonal.erased_at)
             .join(AuditPersonal, on=(AuditPersonal.seq == AuditRecord.seq), join_type=JOIN.LEFT_OUTER))
 
 
@@ -135,7 +133,7 @@ def team_timeline(team):
     condition = _records_of(_owners([team.id]))
     if condition is None:
         return []
-    return list(_with_personal().where(condition).order_by(AuditRecord.seq).objects())
+    return audit.mark_integrity(_with_personal().where(condition).order_by(AuditRecord.seq).objects())
 
 
 def teams_decisions(teams, limit=100):
@@ -173,8 +171,7 @@ class LogFilter:
 
 def audit_log(filters, before_seq=None, limit=50):
     """The global log, newest first, filtered; keyset-paged on seq so deep pages stay fast."""
-    query = (AuditRecord.select(AuditRecord, AuditPersonal.actor_name, AuditPersonal.reason)
-             .join(AuditPersonal, on=(AuditPersonal.seq == AuditRecord.seq), join_type=JOIN.LEFT_OUTER))
+    query = _with_personal()
     if filters.object_type:
         query = query.where(AuditRecord.object_type == filters.object_type)
     if filters.object_id is not None:
@@ -196,7 +193,7 @@ def audit_log(filters, before_seq=None, limit=50):
         query = query.where(*period, AuditRecord.seq.between(*seqs))
     if before_seq is not None:
         query = query.where(AuditRecord.seq < before_seq)
-    return list(query.order_by(AuditRecord.seq.desc()).limit(limit).objects())
+    return audit.mark_integrity(query.order_by(AuditRecord.seq.desc()).limit(limit).objects())
 
 
 def _period(filters):

@@ -9,6 +9,7 @@ import datetime
 from peewee import fn
 from playhouse.migrate import SchemaMigrator
 
+from . import audit_guards
 from .audit import SchemaInfo
 from .db import database
 from .schema import SCHEMA_VERSION, create_schema, schema_exists
@@ -61,6 +62,8 @@ def upgrade():
         create_schema()
         return []
     version = current_version()
+    if version == latest_version() and not audit_guards.problems():
+        return []                    # nothing to do (and nothing a least-privilege role could not do)
     if version > latest_version():
         raise RuntimeError(f'the database has schema version {version}, newer than this program '
                            f'({latest_version()}): upgrade the program instead')

@@ -3,7 +3,8 @@ import datetime
 
 from .api import ApiToken
 from .audit import AuditHead, AuditPersonal, AuditRecord, SchemaInfo
-from .db import database, is_sqlite
+from .audit_guards import guard_statements, install_guards
+from .db import database
 from .org import Branch, Member, RoleAssignment, Team, Unit, User
 from .security import LoginAttempt
 from .workflow import (Application, Attachment, Campaign, CommendationDecision, Evidence,
@@ -16,28 +17,11 @@ ALL_MODELS = [Unit, Branch, Team, User, Member, RoleAssignment, Campaign, Requir
               Evidence, Attachment, CommendationDecision, Application, Score, Objection,
               InnovationResult, AuditRecord, AuditPersonal, AuditHead, SchemaInfo, ApiToken, LoginAttempt]
 
-SQLITE_TRIGGERS = [
-    "CREATE TRIGGER IF NOT EXISTS audit_record_no_update BEFORE UPDATE ON audit_record "
-    "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS audit_record_no_delete BEFORE DELETE ON audit_record "
-    "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END",
-]
-
-POSTGRES_TRIGGERS = [
-    "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-    "BEGIN RAISE EXCEPTION 'audit records are append-only'; END $$",
-    "DROP TRIGGER IF EXISTS audit_record_append_only ON audit_record",
-    "CREATE TRIGGER audit_record_append_only BEFORE UPDATE OR DELETE ON audit_record "
-    "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
-]
-
-
 def create_schema():
-    """Create every table, the append-only triggers and the chain head (idempotent)."""
+    """Create every table, the audit guards (models.audit_guards) and the chain head (idempotent)."""
     with database.atomic():
         database.create_tables(ALL_MODELS, safe=True)
-        for sql in (SQLITE_TRIGGERS if is_sqlite() else POSTGRES_TRIGGERS):
-            database.execute_sql(sql)
+        install_guards()
         if not AuditHead.select().exists():
             AuditHead.create(id=1, seq=0, hash=GENESIS_HASH)
         if not SchemaInfo.select().exists():
@@ -52,7 +36,7 @@ def schema_statements():
     for model in ALL_MODELS:
         statements.append(model._schema._create_table(safe=True).query()[0])
         statements += [index.query()[0] for index in model._schema._create_indexes(safe=True)]
-    return statements + (SQLITE_TRIGGERS if is_sqlite() else POSTGRES_TRIGGERS)
+    return statements + guard_statements()
 
 
 def schema_exists():

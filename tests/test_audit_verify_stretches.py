@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from engine import audit, chain_scan, chain_workers
-from models import AuditRecord, database, is_sqlite
+from models import AuditRecord, audit_guards, database, is_sqlite
 
 RECORDS = 40
 STRETCH_STARTS = (15, 29)          # 3 workers × 1 stretch over seq 1…40: 1–14, 15–28, 29–40
@@ -36,11 +36,7 @@ def stretches(monkeypatch):
 
 
 def tamper(*statements):
-    if is_sqlite():
-        database.execute_sql('DROP TRIGGER IF EXISTS audit_record_no_update')
-        database.execute_sql('DROP TRIGGER IF EXISTS audit_record_no_delete')
-    else:
-        database.execute_sql('DROP TRIGGER IF EXISTS audit_record_append_only ON audit_record')
+    audit_guards.drop_guards()
     for sql in statements:
         database.execute_sql(sql)
 
@@ -56,9 +52,10 @@ def insert_after_last():
 
 
 def both_ways(**options):
-    """verify() in one pass here and in stretches on worker processes; both answers as dicts."""
-    here = audit.verify(workers=1, **options)
-    there = audit.verify(workers=3, **options)
+    """verify() of the records (not the guards the tampering dropped) in one pass here and in stretches on worker
+    processes; both answers as dicts."""
+    here = audit.verify(workers=1, guards=False, **options)
+    there = audit.verify(workers=3, guards=False, **options)
     return dataclasses.asdict(here), dataclasses.asdict(there)
 
 
@@ -83,6 +80,7 @@ def test_the_fast_hash_is_the_reference_hash(chain):
     ('deleted first of a stretch', 29, 'missing'),
     ('relinked first of a stretch', 29, 'does not link'),
     ('personal data', 33, 'personal data'),
+    ('forged erasure', 33, 'forged erasure'),
     ('inserted', RECORDS + 1, 'edited'),
 ])
 def test_stretches_name_the_same_first_bad_record(chain, stretches, case, first_bad, word):
@@ -95,6 +93,7 @@ def test_stretches_name_the_same_first_bad_record(chain, stretches, case, first_
                                        'DELETE FROM audit_record WHERE seq = 29'],
         'relinked first of a stretch': [f"UPDATE audit_record SET prev_hash = '{'e' * 64}' WHERE seq = 29"],
         'personal data': ["UPDATE audit_personal SET actor_name = '某人' WHERE seq = 33"],
+        'forged erasure': ["UPDATE audit_personal SET reason = '同意', erased_at = '2026-12-01 00:00:00' WHERE seq = 33"],
         'inserted': [],
     }[case])
     if case == 'inserted':
@@ -174,3 +173,11 @@ def test_records_appended_while_the_stretches_are_checked_are_checked_too(chain,
     assert appended == [chain + 1]
     assert result.ok, result.problems
     assert (result.checked, result.head_seq) == (chain + 1, chain + 1)
+
+
+def test_stretches_accept_a_real_erasure(chain, stretches, world):
+    """The workers learn which personal parts were erased by erase-person: those verify as erased, not forged."""
+    from engine.privacy import erase_person
+    assert erase_person(world.leader1, '本人申请') > 0
+    here, there = both_ways()
+    assert here == there and here['ok'], here['problems']

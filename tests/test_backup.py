@@ -29,7 +29,8 @@ def test_backup_and_restore_round_trip(cli_on_test_db, tmp_path):
     assert made.exit_code == 0, made.output
     assert os.path.getsize(target) > 0
     before = made.output.split('backup written to ')[1].split(', checkpoint')[0].split(': ', 1)[1]
-    checkpoint = made.output.strip().rsplit('checkpoint ', 1)[1]
+    signed = made.output.strip().rsplit('checkpoint ', 1)[1]
+    checkpoint = signed.split()[0]
 
     from models import AuditRecord, Participation, database
     with database.atomic():                      # the world moves on after the backup …
@@ -37,7 +38,7 @@ def test_backup_and_restore_round_trip(cli_on_test_db, tmp_path):
     refused = cli_on_test_db('restore', target)
     assert refused.exit_code != 0 and '--force' in refused.output and Participation.select().count() == 0
 
-    restored = cli_on_test_db('restore', target, '--force')
+    restored = cli_on_test_db('restore', target, '--force', '--checkpoint', signed)
     assert restored.exit_code == 0, restored.output
     assert before in restored.output and 'audit chain intact' in restored.output
     assert f'checkpoint {checkpoint}' in restored.output

@@ -293,12 +293,12 @@ def test_stage_review_application_and_commendation_by_clicking(site):
     ok = b.visible('#integrity-ok').text
     assert '校验通过' in ok
     checkpoint = b.text('#checkpoint').strip()
-    assert re.fullmatch(r'\d+:[0-9a-f]{64}', checkpoint), checkpoint
+    assert re.fullmatch(r'\d+:[0-9a-f]{64} at=\S+\+08:00 sig=[0-9a-f]{64}', checkpoint), checkpoint
     b.screenshot('14-integrity')
     if b.present('#verify-checkpoint'):       # verifying against a checkpoint kept outside the database
-        b.css('input[name=checkpoint]').send_keys(checkpoint)
+        b.css('textarea[name=checkpoints]').send_keys(checkpoint)
         b.click('#verify-checkpoint')
-        assert '校验通过' in b.visible('#integrity-ok').text
+        assert '已对照 1 个保存的检查点' in b.visible('#integrity-ok').text
         assert checkpoint in b.text('main')
 
     # Phone-width pages fit the screen (many reviewers approve from their phones).

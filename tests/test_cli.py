@@ -68,7 +68,8 @@ def test_verify_and_checkpoint(cli, ready):
     checkpoint = cli('checkpoint').output.strip()
     assert cli('verify', '--checkpoint', checkpoint).exit_code == 0
     from models import database
-    database.execute_sql('DROP TRIGGER audit_record_no_update')
+    from models import audit_guards
+    audit_guards.drop_guards()
     database.execute_sql("UPDATE audit_record SET event = 'forged' WHERE seq = 2")
     broken = cli('verify')
     assert broken.exit_code == 1 and 'BROKEN at record 2' in broken.output

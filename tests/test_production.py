@@ -32,6 +32,20 @@ def test_production_refuses_to_start_without_its_secrets(tmp_path, missing):
     assert 'refusing to start in production' in done.stderr and missing in done.stderr
 
 
+@pytest.mark.parametrize('key, reason', [
+    ('chuangzheng-development-audit-key-do-not-use-in-production', 'public development key'),
+    ('k' * 31, 'shorter than 32 bytes')])
+def test_production_refuses_the_development_audit_key_and_short_keys(tmp_path, key, reason):
+    """The development key is printed in the source: with it anyone could recompute a forged chain."""
+    values = {**SECRETS, 'DATABASE_URL': f'sqlite:///{tmp_path}/p.db', 'CHUANGZHENG_AUDIT_KEY': key}
+    for command in ('from web import create_app; create_app()',
+                    'import sys; sys.argv = ["flask", "--app", "web", "verify"]; from flask.cli import main; main()'):
+        done = subprocess.run([sys.executable, '-c', command], cwd=ROOT, env=env_with(**values),
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode != 0 and reason in done.stderr, done.stderr
+        assert 'Traceback' not in done.stderr
+
+
 @pytest.mark.parametrize('name, value', [('CHUANGZHENG_LOGIN_WINDOW', '15min'), ('CHUANGZHENG_PROXY_COUNT', '-1'),
                                          ('CHUANGZHENG_LOGIN_MAX_FAILURES', '５')])
 def test_a_malformed_number_setting_is_named_at_start(tmp_path, name, value):

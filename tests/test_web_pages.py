@@ -13,7 +13,7 @@ import pytest
 
 import engine
 from engine import audit
-from models import (Application, Attachment, AuditRecord, Campaign, CommendationDecision, Objection,
+from models import (audit_guards, Application, Attachment, AuditRecord, Campaign, CommendationDecision, Objection,
                     Participation, Requirement, Team, database, is_sqlite)
 
 from conftest import set_state
@@ -605,18 +605,37 @@ def test_integrity_status_ok_and_checkpoint(site, history):
     assert page.status_code == 200
     count = AuditRecord.select().count()
     assert f'校验通过：{count} 条记录' in text(page) and 'id="integrity-ok"' in raw(page)
-    assert audit.checkpoint() in text(page)
+    assert audit.checkpoint() + ' at=' in text(page) and 'id="development-key"' in raw(page)
+    assert '之后追加的记录由下一个检查点证明' in text(page)          # what a checkpoint proves, said precisely
+
+
+def test_integrity_page_reports_missing_database_guards(site, history):
+    audit_guards.drop_guards()
+    page = site.client('auditor').get('/audit/integrity')
+    assert page.status_code == 200 and 'id="guards-broken"' in raw(page) and 'id="integrity-ok"' not in raw(page)
+    assert 'database guard audit_record_no_update is missing' in text(page)
 
 
 def test_integrity_status_names_the_first_tampered_record(site, history):
-    if is_sqlite():
-        database.execute_sql('DROP TRIGGER audit_record_no_update')
-    else:
-        database.execute_sql('DROP TRIGGER audit_record_append_only ON audit_record')
+    audit_guards.drop_guards()
     database.execute_sql("UPDATE audit_record SET to_state = 'stage_reached' WHERE seq = 4")
     page = site.client('auditor').get('/audit/integrity')
     assert page.status_code == 200 and 'id="integrity-broken"' in raw(page)
     assert '第 4 条记录起哈希链不一致' in text(page) and 'record 4' in text(page)
+
+
+def test_forged_erasure_is_flagged_where_the_history_is_read(site, history):
+    """A name and reason replaced under a fake erased_at must not read as genuine in the object's history, the
+    team's timeline, the audit log or the API."""
+    approval = AuditRecord.get(AuditRecord.event == 'approve_enrolment')
+    audit_guards.drop_guards()
+    database.execute_sql("UPDATE audit_personal SET actor_name = '王秀梅', reason = '材料齐全，同意', "
+                         "erased_at = '2026-12-01 00:00:00' WHERE seq = %d" % approval.seq)
+    for who, page in (('auditor', f'/objects/participation/{history["part1"]}'), ('leader1', f'/teams/{site.world.t1.id}'),
+                      ('auditor', '/audit')):
+        body = raw(site.client(who).get(page))
+        assert body.count('data-integrity="tampered"') == 1 and '记录被篡改' in body, page
+    assert 'data-integrity' not in raw(site.client('auditor').get(f'/objects/participation/{history["part3"]}'))
 
 
 def test_csv_export_of_the_log(site, history):
@@ -664,7 +683,15 @@ def test_integrity_against_a_checkpoint_kept_outside_the_database(site, history)
     page = client.get('/audit/integrity?checkpoint=' + ahead)
     assert 'id="integrity-broken"' in raw(page) and 'cut off the end' in text(page)
     page = client.get('/audit/integrity?checkpoint=not-a-checkpoint')
-    assert page.status_code == 422 and '检查点格式' in error_message(page)[2]
+    assert page.status_code == 422 and '检查点无效' in error_message(page)[2]
+    early = audit.signed_checkpoint()
+    engine.fire(Campaign.get_by_id(site.world.campaign.id), 'advance', site.world.staff, reason='按会议决定',
+                override=True)
+    page = client.get('/audit/integrity', query_string={'checkpoints': f'{early}\n# kept daily\n{audit.checkpoint()}'})
+    assert page.status_code == 200 and 'id="integrity-ok"' in raw(page) and '已对照 2 个保存的检查点' in text(page)
+    forged = early.replace(early.split()[0], f'{seq}:{"b" * 64}')
+    page = client.get('/audit/integrity', query_string={'checkpoints': forged})
+    assert page.status_code == 422 and 'signature' in error_message(page)[2]
 
 
 def test_union_inbox_holds_evaluation_work_of_the_whole_unit(site):

@@ -10,10 +10,14 @@ from . import settings
 
 def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(settings.from_environment(app.instance_path))
-    if config:
-        app.config.update(config)
-    settings.check_production(app.config)
+    try:
+        app.config.from_mapping(settings.from_environment(app.instance_path))
+        if config:
+            app.config.update(config)
+        settings.check_production(app.config)
+    except settings.SettingsError as err:
+        # one clear line for the command line, gunicorn and `flask run` alike, not a traceback
+        raise SystemExit(f'chuangzheng: {err}') from None
     os.makedirs(app.instance_path, exist_ok=True)
     open_database(app.config['DATABASE_URL'])
 

@@ -1,8 +1,10 @@
 """Command line: `flask --app web <command>`. Errors print one clear line and exit with status 1."""
+import functools
 import json
 import sys
 
 import click
+import peewee
 from flask.cli import with_appcontext
 
 import engine
@@ -73,32 +75,76 @@ def seed_demo(if_empty):
     click.echo(summary)
 
 
-@click.command('verify')
-@click.option('--checkpoint', help='A checkpoint "SEQ:HASH" kept outside the database (detects truncation).')
-def verify_cmd(checkpoint):
-    """Recompute the audit chain; name the first bad record."""
-    _require_schema()
-    if checkpoint:
-        try:
-            audit.parse_checkpoint(checkpoint)
-        except ValueError as err:
-            fail(str(err))
-    total = AuditRecord.select().count()
-    with click.progressbar(length=total, label='verifying', file=sys.stderr) as bar:
-        result = audit.verify(checkpoint=checkpoint, progress=bar.update)
-    if result.ok:
-        click.echo(f'audit chain intact: {result.checked} records, head {result.head_seq}:{result.head_hash}')
-        return
+def _kept_checkpoints(lines, path):
+    """Checkpoints from --checkpoint options and a --checkpoints file, each checked (signature included)."""
+    from engine import checkpoints
+    key = audit.audit_key()
+    try:
+        kept = [line for line in lines if checkpoints.parse(line, key)]
+        if path:
+            kept += checkpoints.read_file(path, key)
+    except ValueError as err:
+        fail(str(err))
+    return kept
+
+
+def _report(result, what='audit chain'):
+    """Print every problem of a VerifyResult; exit 1 unless it is ok."""
     for _, text in result.problems:
         click.echo(text, err=True)
-    fail(f'audit chain BROKEN at record {result.first_bad_seq}')
+    for text in result.guard_problems:
+        click.echo(text, err=True)
+    if result.problems:
+        fail(f'{what} BROKEN at record {result.first_bad_seq}')
+    if result.guard_problems:
+        fail(f'{what} intact, but the database guards are missing, disabled or altered: the audit tables '
+             f'may have been written around the application')
+
+
+CHECKPOINT_OPTIONS = [
+    click.option('--checkpoint', 'checkpoint_lines', multiple=True,
+                 help='A checkpoint kept outside the database ("SEQ:HASH" or a line from `checkpoint`); repeatable.'),
+    click.option('--checkpoints', 'checkpoint_file', type=click.Path(dir_okay=False),
+                 help='A file of kept checkpoints, one per line (see `checkpoint --append`).'),
+]
+
+
+def checkpoint_options(function):
+    for option in reversed(CHECKPOINT_OPTIONS):
+        function = option(function)
+    return function
+
+
+@click.command('verify')
+@checkpoint_options
+def verify_cmd(checkpoint_lines, checkpoint_file):
+    """Recompute the audit chain; name the first bad record. Each kept checkpoint proves the records up to its
+    seq (a rewrite before it, or records cut off the end, are named); the database guards are checked too."""
+    _require_schema()
+    kept = _kept_checkpoints(checkpoint_lines, checkpoint_file)
+    total = AuditRecord.select().count()
+    with click.progressbar(length=total, label='verifying', file=sys.stderr) as bar:
+        result = audit.verify(checkpoints=kept, progress=bar.update)
+    _report(result)
+    against = f', {result.checkpoints} checkpoint(s) matched' if result.checkpoints else ''
+    click.echo(f'audit chain intact: {result.checked} records{against}, head {result.head_seq}:{result.head_hash}')
 
 
 @click.command('checkpoint')
-def checkpoint_cmd():
-    """Print the chain head "SEQ:HASH" for auditors to keep outside the database."""
+@click.option('--append', 'append_to', type=click.Path(dir_okay=False),
+              help='Also append the line to this file (keep it outside the database, on append-only storage).')
+def checkpoint_cmd(append_to):
+    """Print the chain head as a signed line "SEQ:HASH at=… sig=…" for auditors to keep outside the database.
+    It proves the records up to SEQ; records appended later are proven by the next checkpoint."""
+    from engine import checkpoints
     _require_schema()
-    click.echo(audit.checkpoint())
+    if append_to:
+        try:
+            click.echo(checkpoints.append_to(append_to, audit.audit_key()))
+        except OSError as err:
+            fail(f'cannot append to {append_to}: {err.strerror or err}')
+        return
+    click.echo(audit.signed_checkpoint())
 
 
 @click.command('fire')
@@ -219,6 +265,21 @@ def erase_person_cmd(username, reason):
     click.echo(f'erased personal data of {username} from {count} audit record(s)')
 
 
+@click.command('grant-app-role')
+@click.argument('role')
+def grant_app_role_cmd(role):
+    """PostgreSQL: let ROLE (an existing login role that does not own the tables) run the application with the
+    least privileges: no TRUNCATE, no UPDATE/DELETE of audit records, no way to drop or disable their guards.
+    Run it as the tables' owner after `upgrade-db`; then serve with DATABASE_URL naming ROLE."""
+    from models.least_privilege import grant_to
+    _require_schema()
+    try:
+        grant_to(role)
+    except ValueError as err:
+        fail(str(err))
+    click.echo(f'granted the application\'s privileges to {role}; serve with DATABASE_URL=postgresql://{role}@…')
+
+
 def _counts():
     from models import Application, InnovationResult, Participation, Team
     return {'teams': Team.select().count(), 'participations': Participation.select().count(),
@@ -244,30 +305,32 @@ def backup_cmd(target):
         except EngineError as err:
             fail(err.message)
     counts = _counts()
-    click.echo(f'backup written to {target}: {counts}, checkpoint {audit.checkpoint()}')
+    click.echo(f'backup written to {target}: {counts}, checkpoint {audit.signed_checkpoint()}')
 
 
 @click.command('restore')
 @click.argument('source', type=click.Path(dir_okay=False))
 @click.option('--force', is_flag=True, help='Overwrite a database that already has data.')
+@checkpoint_options
 @with_appcontext
-def restore_cmd(source, force):
-    """Replace the database with the backup SOURCE, then verify the audit chain and print the counts."""
+def restore_cmd(source, force, checkpoint_lines, checkpoint_file):
+    """Replace the database with the backup SOURCE — only after the backup, loaded into a scratch copy, verified
+    (against the kept checkpoints when given): a backup that fails leaves the database untouched."""
     from flask import current_app
     from engine.backup import restore
-    from models import open_database
     url = current_app.config['DATABASE_URL']
+    kept = _kept_checkpoints(checkpoint_lines, checkpoint_file)
     if schema_exists() and AuditRecord.select().exists() and not force:
         fail('the database already has data; add --force to replace it with the backup')
+    if not kept:
+        click.echo('note: no kept checkpoint given, so records cut off the end of the backup cannot be detected; '
+                   'pass the checkpoint that `backup` printed (--checkpoint) or your checkpoint file', err=True)
     database.close()
     try:
-        restore(url, source, replace=force)
+        restore(url, source, replace=force, checkpoints=kept)
     except EngineError as err:
         fail(err.message)
-    open_database(url)
-    result = audit.verify()
-    if not result.ok:
-        fail(f'restored, but the audit chain is BROKEN at record {result.first_bad_seq}')
+    _report(audit.verify(checkpoints=kept), 'restored, but the audit chain')
     click.echo(f'restored from {source}: {_counts()}, audit chain intact, checkpoint {audit.checkpoint()}')
 
 
@@ -277,11 +340,28 @@ def _require_schema():
 
 
 COMMANDS = [init_db, upgrade_db, seed_demo, verify_cmd, checkpoint_cmd, create_cmd, fire_cmd, history_cmd, tick_cmd, import_org_cmd,
-            set_password_cmd, create_unit_cmd, migrate_workflow_cmd, erase_person_cmd, backup_cmd, restore_cmd]
+            set_password_cmd, create_unit_cmd, migrate_workflow_cmd, erase_person_cmd, backup_cmd, restore_cmd, grant_app_role_cmd]
+
+
+def _database_errors_as_one_line(callback):
+    """A database that is locked, missing or unreachable ends the command with one clear line, not a traceback."""
+    if getattr(callback, 'one_line_errors', False):
+        return callback                      # already wrapped (one create_app per test)
+
+    @functools.wraps(callback)
+    def wrapper(*args, **kwargs):
+        from engine.backup import database_problem
+        try:
+            return callback(*args, **kwargs)
+        except peewee.DatabaseError as err:
+            fail(database_problem(err))
+    wrapper.one_line_errors = True
+    return wrapper
 
 
 def init_app(app):
     for command in COMMANDS:
+        command.callback = _database_errors_as_one_line(command.callback)
         app.cli.add_command(command)
 
 

@@ -67,11 +67,16 @@ def condensed(records):
     for record in records:
         last = rows[-1] if rows else None
         if (last and record.event == 'edit_evidence' and last[0].event == 'edit_evidence'
-                and last[0].actor_id == record.actor_id and last[0].object_id == record.object_id):
+                and last[0].actor_id == record.actor_id and last[0].object_id == record.object_id
+                and _integrity(record) == _integrity(last[0]) == 'intact'):
             rows[-1] = (record, last[1] + 1)
         else:
             rows.append((record, 1))
     return rows
+
+
+def _integrity(record):
+    return getattr(record, 'integrity', 'intact')
 
 
 def colon():

@@ -3,6 +3,8 @@ the app refuses to start on a development default rather than run insecurely."""
 import datetime
 import os
 
+from engine import audit
+
 DEV_SECRET = 'dev-only-secret-key'
 
 
@@ -54,9 +56,10 @@ def check_production(config):
     problems = []
     if not config.get('SECRET_KEY') or config['SECRET_KEY'] == DEV_SECRET or len(config['SECRET_KEY']) < 32:
         problems.append('SECRET_KEY must be set to a random value of at least 32 characters')
-    key = os.environ.get('CHUANGZHENG_AUDIT_KEY', '')
-    if len(key) < 32:
-        problems.append('CHUANGZHENG_AUDIT_KEY (the audit chain\'s HMAC key) must be set, at least 32 characters')
+    key_problem = audit.key_problem(os.environ.get('CHUANGZHENG_AUDIT_KEY'), production=True)
+    if key_problem:
+        problems.append(f'{key_problem} (the audit chain\'s HMAC key must be a secret of at least '
+                        f'{audit.MIN_KEY_BYTES} bytes)')
     if 'DATABASE_URL' not in os.environ:
         problems.append('DATABASE_URL must be set (e.g. postgresql://user:pass@host/db)')
     if problems:

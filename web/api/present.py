@@ -129,5 +129,6 @@ def audit_dict(record):
             'object_id': record.object_id, 'event': record.event, 'event_label': label,
             'from_state': record.from_state, 'to_state': record.to_state, 'actor_id': record.actor_id,
             'actor_name': getattr(record, 'actor_name', None), 'actor_role': record.actor_role,
-            'reason': getattr(record, 'reason', None), 'payload': record.payload, 'hash': record.hash}
+            'reason': getattr(record, 'reason', None), 'payload': record.payload, 'hash': record.hash,
+            'integrity': getattr(record, 'integrity', None)}
 

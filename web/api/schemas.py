@@ -424,6 +424,9 @@ class AuditRecordSchema(Schema):
     reason = fields.String(allow_none=True)
     payload = fields.Dict()
     hash = fields.String()
+    integrity = fields.String(allow_none=True, metadata={
+        'description': "intact, erased (personal data erased on request) or tampered (the record or its personal "
+                       "part does not match the audit chain: do not trust its name or reason)"})
 
 
 class InboxItemSchema(Schema):

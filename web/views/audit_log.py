@@ -72,14 +72,27 @@ def event_choices():
 @login_required
 def integrity():
     require_auditor(me())
-    kept = request.args.get('checkpoint', '').strip()[:200] or None
-    if kept:
-        try:
-            audit.parse_checkpoint(kept)
-        except ValueError:
-            raise BadInput('检查点格式应为「序号:哈希」 (a checkpoint looks like SEQ:HASH)') from None
-    result = audit.verify(checkpoint=kept)
-    return render_template('audit_integrity.html', result=result, checkpoint=audit.checkpoint(), kept=kept)
+    kept = _kept_checkpoints()
+    try:
+        result = audit.verify(checkpoints=kept)
+    except ValueError as err:
+        raise BadInput(f'检查点无效：{err} (a checkpoint is a line "SEQ:HASH" or a line written by '
+                       f'`flask checkpoint`)') from None
+    return render_template('audit_integrity.html', result=result, checkpoint=audit.signed_checkpoint(),
+                           kept=kept, development_key=audit.uses_development_key())
+
+
+MAX_CHECKPOINTS = 100
+
+
+def _kept_checkpoints():
+    """The checkpoints an auditor pasted, one per line (the old single `checkpoint` parameter too)."""
+    text = '\n'.join(request.args.getlist('checkpoint') + request.args.getlist('checkpoints'))
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith('#')]
+    if len(lines) > MAX_CHECKPOINTS or any(len(line) > 300 for line in lines):
+        raise BadInput(f'最多 {MAX_CHECKPOINTS} 个检查点，每行不超过 300 个字符 '
+                       f'(at most {MAX_CHECKPOINTS} checkpoints of up to 300 characters each)')
+    return lines
 
 
 FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')     # what spreadsheets may run as a formula (OWASP)
