@@ -19,7 +19,6 @@ from models import AuditHead, AuditRecord, GENESIS_HASH
 
 from . import clock
 
-CHINA = datetime.timezone(datetime.timedelta(hours=8), 'CST')
 FORMAT_HINT = 'expected "SEQ:HASH" or a line written by `flask checkpoint`'
 
 
@@ -35,7 +34,7 @@ def current():
 
 def signed_line(key):
     """The head as a signed checkpoint line, stamped with the China time it was taken."""
-    at = clock.now().replace(tzinfo=datetime.timezone.utc).astimezone(CHINA).isoformat(timespec='seconds')
+    at = clock.now().replace(tzinfo=datetime.timezone.utc).astimezone(clock.CHINA).isoformat(timespec='seconds')
     core = current()
     return f'{core} at={at} sig={_signature(key, core, at)}'
 

@@ -197,12 +197,12 @@ def audit_log(filters, before_seq=None, limit=50):
 
 
 def _period(filters):
+    """The filter's dates are China days (what the person typed), the stored times UTC."""
     conditions = []
     if filters.since:
-        conditions.append(AuditRecord.occurred_at >= datetime.datetime.combine(filters.since, datetime.time()))
+        conditions.append(AuditRecord.occurred_at >= clock.china_day_start(filters.since))
     if filters.until:
-        end = datetime.datetime.combine(filters.until, datetime.time()) + datetime.timedelta(days=1)
-        conditions.append(AuditRecord.occurred_at < end)
+        conditions.append(AuditRecord.occurred_at < clock.china_day_start(filters.until + datetime.timedelta(days=1)))
     return conditions
 
 

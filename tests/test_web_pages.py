@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 import engine
-from engine import audit
+from engine import audit, clock
 from models import (audit_guards, Application, Attachment, AuditRecord, Campaign, CommendationDecision, Objection,
                     Participation, Requirement, Team, database, is_sqlite)
 
@@ -543,13 +543,23 @@ def test_audit_log_lists_everything_newest_first(site, history):
      lambda r, h: r.event == 'return_enrolment'),
 ])
 def test_audit_log_filters(site, history, query, wanted):
-    today = datetime.datetime.utcnow().date().isoformat()
+    today = clock.china_today().isoformat()
     page = site.client('auditor').get('/audit?' + query.format(today=today, **history))
     assert page.status_code == 200
     expected = sorted((r.seq for r in AuditRecord.select() if wanted(r, history)), reverse=True)
     assert _log_seqs(page) == expected
     if not expected:
         assert '没有符合条件的记录' in text(page)
+
+
+def test_audit_log_dates_are_china_days(site, history):
+    """01:00 on 4 December in China is 17:00 on 3 December UTC: the auditor typing 2026-12-04 finds it."""
+    seq = AuditRecord.select().order_by(AuditRecord.seq.desc()).first().seq
+    audit_guards.drop_guards()
+    database.execute_sql(f"UPDATE audit_record SET occurred_at = '2026-12-03 17:00:00' WHERE seq = {seq}")
+    client = site.client('auditor')
+    assert seq in _log_seqs(client.get('/audit?since=2026-12-04&until=2026-12-04'))
+    assert seq not in _log_seqs(client.get('/audit?since=2026-12-03&until=2026-12-03'))
 
 
 @pytest.mark.parametrize('query', ['object_type=bogus', 'object_id=abc', 'object_id=0', 'since=yesterday',
