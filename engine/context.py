@@ -47,7 +47,9 @@ class ActionContext:
     now: object = None
     role: str = None            # the role the actor is acting in, once authorised
     overriding: bool = False    # acting under an override rule or past an overridable guard
-    _results: dict = field(default_factory=dict)
+    requested_reason: str = None     # the input as given, checked against the transition (engine.steps)
+    requested_payload: dict = None
+    failed_guards: list = field(default_factory=list)   # guards passed by an override
 
     @cached_property
     def _roles(self):
@@ -73,11 +75,3 @@ class ActionContext:
     @cached_property
     def campaign(self):
         return self.record if isinstance(self.record, Campaign) else Campaign.get_by_id(self.record.campaign_id)
-
-    def remember(self, name, value):
-        self._results[name] = value
-        return value
-
-    def passed(self, name):
-        """What a guard or route condition already decided (read by the transitions machine)."""
-        return self._results.get(name) is True

@@ -1,8 +1,10 @@
-"""One shared `transitions` machine per workflow definition version.
+"""One shared `transitions` machine per workflow definition version: the one interpreter of a definition.
 
 The machine holds no records (model=None): the engine fires `machine.events[event].trigger(record, ctx=…)`
-inside its transaction. Guards and route conditions are evaluated once by the engine (to report every
-failed guard) and the machine's conditions read those results; effects are its `after` callbacks."""
+inside its transaction. For each transition of the event from the record's state, in definition order, the
+machine checks the route conditions (route_if / route_unless); the first whose route holds is admitted
+(engine.steps: permission, input, guards — a refusal is raised from there) and taken; its effects are the
+`after` callbacks. No route holding: the trigger returns False."""
 from functools import lru_cache
 
 from transitions import Machine
@@ -10,6 +12,7 @@ from transitions import Machine
 import workflows
 from workflows.validate import validate
 
+from . import steps
 from .effects import EFFECTS
 from .guards import GUARDS
 from .payloads import PAYLOADS
@@ -18,10 +21,18 @@ from .permissions import CONDITIONS
 KNOWN = {'guards': set(GUARDS), 'effects': set(EFFECTS), 'conditions': set(CONDITIONS), 'payloads': set(PAYLOADS)}
 
 
-def _decided(name):
+def _route(name, wanted):
     def condition(event_data):
-        return event_data.kwargs['ctx'].passed(name)
-    condition.__name__ = name
+        return (CONDITIONS[name](event_data.kwargs['ctx']) is True) is wanted
+    condition.__name__ = f'{"route_if" if wanted else "route_unless"}_{name}'
+    return condition
+
+
+def _admit(transition):
+    def condition(event_data):
+        steps.admit(transition, event_data.kwargs['ctx'])
+        return True
+    condition.__name__ = f'admit_{transition.event}'
     return condition
 
 
@@ -33,14 +44,15 @@ def _run_effect(name):
 
 
 def _machine_transition(t):
-    conditions = [_decided(g.name) for g in t.guards]
-    unless = []
+    # Routes first, in this order, so that only the transition that will fire is authorised and guarded.
+    conditions = []
     if t.route_if:
-        conditions.append(_decided(t.route_if))
+        conditions.append(_route(t.route_if, True))
     if t.route_unless:
-        unless.append(_decided(t.route_unless))
+        conditions.append(_route(t.route_unless, False))
+    conditions.append(_admit(t))
     return {'trigger': t.event, 'source': list(t.sources), 'dest': t.dest, 'conditions': conditions,
-            'unless': unless, 'after': [_run_effect(e) for e in t.effects]}
+            'after': [_run_effect(e) for e in t.effects]}
 
 
 @lru_cache(maxsize=None)

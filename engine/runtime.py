@@ -1,6 +1,7 @@
 """The one door for state changes: create a record or fire an event on it.
 
-permission → input → guards → machine → versioned write → audit record, all in ONE transaction."""
+the machine (route → permission → input → guards → effects) → versioned write → audit record, all in ONE
+transaction."""
 import json
 
 from peewee import IntegrityError
@@ -8,14 +9,13 @@ from peewee import IntegrityError
 import workflows
 from models import Application, Campaign, InnovationResult, Participation, database, is_sqlite
 
-from . import audit, clock, statements
+from . import audit, clock, statements, steps
 from .context import ActionContext, Place, place_of
 from .effects import EFFECTS
-from .errors import BadInput, Conflict, GuardFailed, InvalidTransition, NotFound
-from .guards import GUARDS
+from .errors import BadInput, Conflict, InvalidTransition, NotFound
 from .machines import machine_for
-from .payloads import PAYLOADS, NewApplication, NewCampaign, NewInnovation, NewParticipation, clean_reason, load
-from .permissions import CONDITIONS, authorize, matching_rule, may_fire_somewhere, refuse
+from .payloads import NewApplication, NewCampaign, NewInnovation, NewParticipation, clean_reason, load
+from .permissions import authorize, matching_rule, may_fire_somewhere, refuse
 
 KINDS = {
     # object type: (model, workflow name, schema of a new record)
@@ -51,50 +51,6 @@ def load_object(object_type, object_id, *, lock=False):
     return record
 
 
-def _check_guards(transition, ctx):
-    failed, overridable = [], True
-    for ref in transition.guards:
-        reason = GUARDS[ref.name](ctx)
-        ctx.remember(ref.name, reason is None)
-        if reason is not None:
-            failed.append(reason)
-            overridable = overridable and ref.overridable
-    if not failed:
-        return []
-    if overridable and ctx.override:
-        if not ctx.reason:
-            raise BadInput('越过未达标的条件需要填写理由 (an override needs a reason)',
-                           {'fields': {'reason': ['required for an override']}})
-        for ref in transition.guards:
-            ctx.remember(ref.name, True)
-        ctx.overriding = True
-        return failed
-    raise GuardFailed(failed, overridable=overridable)
-
-
-def _choose(candidates, ctx):
-    """Among transitions of one event from one state, the first whose route condition holds."""
-    for t in candidates:
-        if t.route_if and not ctx.remember(t.route_if, CONDITIONS[t.route_if](ctx) is True):
-            continue
-        if t.route_unless and ctx.remember(t.route_unless, CONDITIONS[t.route_unless](ctx) is True):
-            continue
-        return t
-    raise InvalidTransition('没有符合条件的流转 (no transition applies)')
-
-
-def _prepare(ctx, transition, reason, payload):
-    ctx.transition = transition
-    ctx.reason = clean_reason(reason, 'reason' in transition.requires)
-    if transition.payload:
-        ctx.payload = load(PAYLOADS[transition.payload], payload, '附加数据')
-    elif payload:
-        raise BadInput('此操作不接受附加数据 (this event takes no payload)')
-    if ctx.overriding and not ctx.reason:
-        raise BadInput('代为处理需要填写理由 (acting as an override needs a reason)',
-                       {'fields': {'reason': ['required for an override']}})
-
-
 def _audit_payload(ctx, failed):
     payload = dict(ctx.payload)
     if ctx.overriding:
@@ -114,6 +70,7 @@ def fire(obj, event, actor, *, reason=None, payload=None, expected_version=None,
         workflow = workflows.get(KINDS[object_type][1], record.workflow_version)
         ctx = ActionContext(record=record, workflow=workflow, actor=actor, place=place_of(record),
                             override=override, now=clock.now())
+        ctx.requested_reason, ctx.requested_payload = reason, payload
         candidates = workflow.candidates(record.state, event)
         if event in workflow.events and not may_fire_somewhere(workflow, event, ctx):
             # refused before anything about the object (its version, its state) is revealed
@@ -128,16 +85,13 @@ def fire(obj, event, actor, *, reason=None, payload=None, expected_version=None,
             raise InvalidTransition(
                 f'当前状态「{workflow.state_label(record.state)}」下不能「{workflow.event_label(event)}」 '
                 f'(cannot {event} while {record.state})', {'state': record.state, 'event': event})
-        authorize(candidates[0], ctx)
-        transition = _choose(candidates, ctx)
-        _prepare(ctx, transition, reason, payload)
-        failed = _check_guards(transition, ctx)
         from_state = record.state
+        # the machine chooses the route, then admits that transition (engine.steps) and takes it
         if not machine_for(workflow.name, workflow.version).events[event].trigger(record, ctx=ctx):
-            raise InvalidTransition('流转未执行 (the machine refused the transition)')
+            raise InvalidTransition('没有符合条件的流转 (no transition applies)')
         _save(record, expected, ctx, from_state)
         audit.append(object_type, record.id, event, from_state, record.state, actor, ctx.role,
-                     ctx.reason, _audit_payload(ctx, failed))
+                     ctx.reason, _audit_payload(ctx, ctx.failed_guards))
     return record
 
 
@@ -165,10 +119,8 @@ def create(object_type, actor, fields, *, reason=None):
     with database.atomic():
         record = _new_record(model, workflow, data)
         ctx = ActionContext(record=record, workflow=workflow, actor=actor, place=_place_of_new(record),
-                            now=clock.now())
-        authorize(transition, ctx)
-        _prepare(ctx, transition, reason, None)
-        failed = _check_guards(transition, ctx)
+                            now=clock.now(), requested_reason=reason)
+        steps.admit(transition, ctx)
         record.created_at = record.updated_at = record.state_since = ctx.now
         try:
             with database.atomic():
@@ -178,7 +130,7 @@ def create(object_type, actor, fields, *, reason=None):
         for name in transition.effects:
             EFFECTS[name](ctx)
         audit.append(object_type, record.id, transition.event, None, record.state, actor, ctx.role, ctx.reason,
-                     _audit_payload(ctx, failed) | {'fields': _jsonable(data)})
+                     _audit_payload(ctx, ctx.failed_guards) | {'fields': _jsonable(data)})
     return record
 
 

@@ -63,3 +63,33 @@ def test_stage_cycle_moves_to_next_stage(world):
     part = participation_in(world, 'stage_reached')
     part = engine.fire(part, 'start_next_stage', world.leader1)
     assert (part.state, part.stage) == ('in_progress', 'consolidation')
+
+
+def test_permission_is_checked_on_the_route_that_fires(world, monkeypatch):
+    """Two routes of one event with different rules: the machine chooses the route first, and only the rule of
+    the transition that will actually fire decides (it used to be the first candidate's rule)."""
+    import copy
+    from engine import machines
+    from engine.errors import NotPermitted
+    from workflows import participation as definition
+    from workflows.definition import Workflow
+    from workflows.rules import UNION
+    from scenarios import participation_in
+    raw = copy.deepcopy(definition.DEFINITION)
+    raw['version'] = 99
+    for t in raw['transitions']:
+        if t['event'] == 'approve_stage' and t.get('route_unless') == 'needs_cosign':
+            t['allowed'] = [UNION]                    # the route taken here: union staff only
+    variant = Workflow.from_dict(raw)
+    monkeypatch.setitem(workflows.DEFINITIONS, ('participation', 99), variant)
+    machines.machine_for.cache_clear()
+    try:
+        part = participation_in(world, 'submitted')
+        type(part).update(workflow_version=99).where(type(part).id == part.id).execute()
+        part = type(part).get_by_id(part.id)
+        with pytest.raises(NotPermitted):
+            engine.fire(part, 'approve_stage', world.chair1)
+        assert type(part).get_by_id(part.id).state == 'submitted'
+        assert engine.fire(part, 'approve_stage', world.staff).state == 'stage_reached'
+    finally:
+        machines.machine_for.cache_clear()
