@@ -1,5 +1,6 @@
 """Read access and "what may I do here": the questions pages ask before they show data or buttons.
-The answers come from the same rules the engine enforces when an event is fired."""
+The answers come from the same rules the engine enforces when an event is fired; an object the person may not
+see is, for them, an object that does not exist (find_visible)."""
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -55,10 +56,6 @@ def require_view(actor, record, name=None):
     if not may_view(ctx):
         refuse(ctx, 'view', '无权查看 (not permitted to view this)', name)
     return record
-
-
-def require_view_team(actor, team):
-    return require_view(actor, team if isinstance(team, Team) else Team.get_by_id(team))
 
 
 PLACES = {'team': Team, 'branch': Branch}
