@@ -19,6 +19,13 @@ accesslog = '-'
 errorlog = '-'
 forwarded_allow_ips = os.environ.get('CHUANGZHENG_PROXY_IPS', '127.0.0.1')
 
+# The app's own log (the security log among it): the one configuration web/logging_setup.py gives `flask run`
+# too — UTC ISO 8601 times, the client's address and the user on every line, on standard error beside
+# gunicorn's error log.
+from web import logging_setup  # noqa: E402
+
+logconfig_dict = logging_setup.config()
+
 # Every response of gunicorn carries "Server: gunicorn" (its name, no version); it has no setting for that
 # header and the app cannot remove it (it is written after the app's headers), so name no software at all.
 # If a future gunicorn moves this module constant, the line does nothing and the header stays "gunicorn".

@@ -1,17 +1,18 @@
 """Read access and "what may I do here": the questions pages ask before they show data or buttons.
-The answers come from the same rules the engine enforces when an event is fired."""
+The answers come from the same rules the engine enforces when an event is fired; an object the person may not
+see is, for them, an object that does not exist (find_visible)."""
 from dataclasses import dataclass
 from functools import cached_property
 
 import workflows
-from models import Team
-from workflows.rules import PUBLIC_VIEW, VIEW
+from models import Attachment, Branch, Evidence, Participation, Team
 
 from . import clock
 from .context import ActionContext, place_of
+from .errors import not_found
 from .guards import GUARDS
-from .permissions import matching_rule, refuse
-from .runtime import KINDS, TYPE_OF_MODEL, object_type_of
+from .permissions import matching_rule, may_view, refuse
+from .runtime import KINDS, load_object, object_type_of
 
 
 def _ctx(record, actor, shared=None):
@@ -45,32 +46,44 @@ class SharedFacts:
                 self.known[(name, key(ctx))] = ctx.__dict__[name]
 
 
-def _is_public(record):
-    if type(record) not in TYPE_OF_MODEL:      # a team or branch page is never public
-        return False
-    workflow = workflows.get(KINDS[TYPE_OF_MODEL[type(record)]][1], record.workflow_version)
-    return record.state in workflow.public_states
-
-
-def _may_view(ctx):
-    if matching_rule(VIEW, ctx) is not None:
-        return True
-    return _is_public(ctx.record) and matching_rule(PUBLIC_VIEW, ctx) is not None
-
-
 def can_view(actor, record):
-    return _may_view(_ctx(record, actor))
+    return may_view(_ctx(record, actor))
 
 
-def require_view(actor, record):
+def require_view(actor, record, name=None):
+    """`record` if `actor` may see it; otherwise the answer for a record that does not exist (404, logged)."""
     ctx = _ctx(record, actor)
-    if not _may_view(ctx):
-        refuse(ctx, 'view', '无权查看 (not permitted to view this)')
+    if not may_view(ctx):
+        refuse(ctx, 'view', '无权查看 (not permitted to view this)', name)
     return record
 
 
-def require_view_team(actor, team):
-    return require_view(actor, team if isinstance(team, Team) else Team.get_by_id(team))
+PLACES = {'team': Team, 'branch': Branch}
+
+
+def find_visible(actor, kind, ident):
+    """The object `kind` #`ident` (a workflow object type, 'team' or 'branch') if it exists and `actor` may see
+    it; otherwise NotFound, the same (status and words) whether it is missing or not theirs to see. Every page and
+    API route that names an object loads it here first, before anything else about it is checked or revealed."""
+    if kind in KINDS:
+        record = load_object(kind, ident)
+    elif kind in PLACES:
+        record = PLACES[kind].get_or_none(PLACES[kind].id == ident)
+    else:
+        record = None
+    if record is None:
+        raise not_found(kind, ident)
+    return require_view(actor, record)
+
+
+def find_visible_attachment(actor, attachment_id):
+    """An attachment whose participation `actor` may see; otherwise the same NotFound as for a missing one."""
+    row = Attachment.get_or_none(Attachment.id == attachment_id)
+    if row is None:
+        raise not_found('attachment', attachment_id)
+    participation = Participation.select().join(Evidence).where(Evidence.id == row.evidence_id).get()
+    require_view(actor, participation, name=('attachment', attachment_id))
+    return row
 
 
 @dataclass

@@ -8,6 +8,7 @@ from workflows.rules import UNION
 from . import clock
 from .context import ActionContext, place_of
 from .errors import BadInput
+from . import security_log
 from .payloads import load
 from .permissions import matching_rule, refuse
 from .runtime import fire, for_update
@@ -23,10 +24,15 @@ class NewDecision(Schema):
 
 def issue_decision(campaign, actor, data):
     """Create the decision and commend every listed application under it — all of them or none."""
-    data = load(NewDecision, data, '表彰决定')
+    with security_log.refusals('issue_decision', actor, campaign):
+        return _issue(campaign, actor, data)
+
+
+def _issue(campaign, actor, data):
     ctx = ActionContext(record=campaign, workflow=None, actor=actor, place=place_of(campaign))
     if matching_rule([UNION], ctx) is None:
         refuse(ctx, 'issue_decision', '只有本单位处工会可以发布表彰决定 (only union staff may commend)')
+    data = load(NewDecision, data, '表彰决定')
     with database.atomic():
         # every application's row first (in id order), so that no single commend can slip in between and the
         # audit head is taken only after them; a concurrent decision with the same number then waits here

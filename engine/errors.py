@@ -19,6 +19,32 @@ class NotPermitted(EngineError):
     status, code = 403, 'not_permitted'
 
 
+class NotVisible(NotPermitted):
+    """Refused because the person may not see the object at all: answered exactly as NotFound is (404, the same
+    words), so that nobody can tell another team's object from one that does not exist."""
+    status, code = 404, 'not_found'
+
+
+NOUNS = {'campaign': ('创建活动', 'campaign'), 'participation': ('班组参与', 'participation'),
+         'application': ('评比申报', 'application'), 'innovation': ('创新成果', 'innovation result'),
+         'team': ('班组', 'team'), 'branch': ('分会', 'branch'), 'unit': ('单位', 'unit'),
+         'attachment': ('附件', 'attachment')}
+
+
+def not_found_message(kind, ident):
+    """The one text for "there is no such object" and "you may not see it" (see NotVisible)."""
+    zh, en = NOUNS.get(kind, (kind, kind))
+    return f'{zh} #{ident} 不存在或您无权查看 ({en} #{ident} not found or not yours to see)'
+
+
+def not_found(kind, ident):
+    return NotFound(not_found_message(kind, ident))
+
+
+def not_visible(kind, ident):
+    return NotVisible(not_found_message(kind, ident))
+
+
 class InvalidTransition(EngineError):
     """The event does not exist or cannot be fired from the object's current state."""
     status, code = 409, 'invalid_transition'

@@ -1,12 +1,12 @@
-"""The one place that decides who may fire what: rules from the workflow definitions matched against the
-actor's role assignments and the object's place in the organisation."""
-import logging
-
+"""The one place that decides who may fire what, and who may see what at all: rules from the workflow
+definitions matched against the actor's role assignments and the object's place in the organisation."""
+import workflows
 from models import Member, RoleAssignment, Team
+from workflows.rules import PUBLIC_VIEW, VIEW
 
-from .errors import NotPermitted
-
-security_log = logging.getLogger('chuangzheng.security')
+from . import security_log
+from .context import ActionContext, place_of
+from .errors import NotPermitted, not_visible
 
 
 def in_scope(scope, assignment, place):
@@ -93,7 +93,47 @@ def may_fire_somewhere(workflow, event, ctx):
                if t.event == event and not (t.review and ctx.is_own_team))
 
 
-def refuse(ctx, event, message):
-    security_log.warning('refused: user=%s event=%s object=%s#%s', ctx.actor.id, event,
-                         type(ctx.record).__name__, getattr(ctx.record, 'id', None))
-    raise NotPermitted(message)
+def _is_public(record):
+    from .runtime import KINDS, TYPE_OF_MODEL
+    if type(record) not in TYPE_OF_MODEL:      # a team or branch page is never public
+        return False
+    workflow = workflows.get(KINDS[TYPE_OF_MODEL[type(record)]][1], record.workflow_version)
+    return record.state in workflow.public_states
+
+
+def may_view(ctx):
+    """Whether the actor may see ctx.record at all: its page, evidence and history (VIEW), or anyone of its unit
+    while it is in a public state (PUBLIC_VIEW). A record not yet created is seen as its team is."""
+    if matching_rule(VIEW, ctx) is not None:
+        return True
+    return getattr(ctx.record, 'id', None) is not None and _is_public(ctx.record) and \
+        matching_rule(PUBLIC_VIEW, ctx) is not None
+
+
+def _named(record):
+    """(kind, id) by which a refusal names the record: a record not yet created by its team (or unit)."""
+    if getattr(record, 'id', None) is None:
+        return ('team', record.team_id) if hasattr(record, 'team_id') else ('unit', record.unit_id)
+    from .runtime import TYPE_OF_MODEL
+    return TYPE_OF_MODEL.get(type(record)) or type(record).__name__.lower(), record.id
+
+
+def refuse(ctx, event, message, name=None):
+    """Refuse `event` (logged): 403 with `message` to who may see the record, and to who may not, exactly the
+    answer for a record that does not exist (errors.NotVisible) — the only place that tells the two apart.
+    `name`: (kind, id) of what the person asked for, when that is not the record itself (an attachment)."""
+    hidden = ctx.record is not None and not may_view(ctx)
+    kind, ident = name or (_named(ctx.record) if ctx.record is not None else (None, None))
+    security_log.event(event, 'hidden' if hidden else 'refused', actor=ctx.actor,
+                       obj=f'{kind}#{ident}' if kind else None, reason=message)
+    err = not_visible(kind, ident) if hidden else NotPermitted(message)
+    err.logged = True
+    raise err
+
+
+def hide_unless_visible(actor, record, event):
+    """Refuse, as not found, an actor who may not see `record` (a team named in a new record, an object acted
+    on with an event it does not know)."""
+    ctx = ActionContext(record=record, workflow=None, actor=actor, place=place_of(record))
+    if not may_view(ctx):
+        refuse(ctx, event, '无权查看 (not permitted to view this)')

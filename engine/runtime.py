@@ -9,13 +9,13 @@ from peewee import IntegrityError
 import workflows
 from models import Application, Campaign, InnovationResult, Participation, database, is_sqlite
 
-from . import audit, clock, statements, steps
+from . import audit, clock, security_log, statements, steps
 from .context import ActionContext, Place, place_of
 from .effects import EFFECTS
-from .errors import BadInput, Conflict, InvalidTransition, NotFound
+from .errors import BadInput, Conflict, InvalidTransition, NotFound, not_found
 from .machines import machine_for
 from .payloads import NewApplication, NewCampaign, NewInnovation, NewParticipation, clean_reason, load
-from .permissions import authorize, matching_rule, may_fire_somewhere, refuse
+from .permissions import authorize, hide_unless_visible, matching_rule, may_fire_somewhere, refuse
 
 KINDS = {
     # object type: (model, workflow name, schema of a new record)
@@ -47,7 +47,7 @@ def load_object(object_type, object_id, *, lock=False):
         raise NotFound(f'未知对象类型 {object_type!r} (unknown object type)')
     record = statements.load_with_place(KINDS[object_type][0], object_id, lock=lock)
     if record is None:
-        raise NotFound(f'{object_type} #{object_id} 不存在 (not found)')
+        raise not_found(object_type, object_id)
     return record
 
 
@@ -65,7 +65,7 @@ def fire(obj, event, actor, *, reason=None, payload=None, expected_version=None,
     caller saw; if someone changed the object since, Conflict is raised. Returns the updated record."""
     object_type = object_type_of(obj)
     expected = obj.version if expected_version is None else expected_version
-    with database.atomic():
+    with security_log.refusals(event, actor, obj), database.atomic():
         record = load_object(object_type, obj.id, lock=True)
         workflow = workflows.get(KINDS[object_type][1], record.workflow_version)
         ctx = ActionContext(record=record, workflow=workflow, actor=actor, place=place_of(record),
@@ -81,6 +81,7 @@ def fire(obj, event, actor, *, reason=None, payload=None, expected_version=None,
             if event not in workflow.events or not may_fire_somewhere(workflow, event, ctx):
                 if event in workflow.events:
                     refuse(ctx, event, f'无权执行此操作 (not permitted: {event})')
+                hide_unless_visible(actor, record, event)
                 raise InvalidTransition(f'未知操作 {event!r} (unknown event)')
             raise InvalidTransition(
                 f'当前状态「{workflow.state_label(record.state)}」下不能「{workflow.event_label(event)}」 '
@@ -113,11 +114,14 @@ def create(object_type, actor, fields, *, reason=None):
     if object_type not in KINDS:
         raise NotFound(f'未知对象类型 {object_type!r} (unknown object type)')
     model, workflow_name, schema = KINDS[object_type]
-    data = load(schema, fields)
-    workflow = workflows.get(workflow_name)
+    with security_log.refusals(f'create_{object_type}', actor, f'{object_type}#new'):
+        return _create(object_type, model, workflows.get(workflow_name), load(schema, fields), actor, reason)
+
+
+def _create(object_type, model, workflow, data, actor, reason):
     transition = workflow.create
     with database.atomic():
-        record = _new_record(model, workflow, data)
+        record = _new_record(model, workflow, data, actor)
         ctx = ActionContext(record=record, workflow=workflow, actor=actor, place=_place_of_new(record),
                             now=clock.now(), requested_reason=reason)
         steps.admit(transition, ctx)
@@ -134,15 +138,19 @@ def create(object_type, actor, fields, *, reason=None):
     return record
 
 
-def _new_record(model, workflow, data):
+def _new_record(model, workflow, data, actor):
+    """The new record, unsaved; the team it names must exist and be one the actor may see (else the same 404)."""
     from models import Team, Unit
     data = dict(data)
-    if 'team_id' in data and Team.get_or_none(Team.id == data['team_id']) is None:
-        raise NotFound(f'班组 #{data["team_id"]} 不存在 (team not found)')
+    if 'team_id' in data:
+        team = Team.get_or_none(Team.id == data['team_id'])
+        if team is None:
+            raise not_found('team', data['team_id'])
+        hide_unless_visible(actor, team, f'create_{TYPE_OF_MODEL[model]}')
     if 'unit_id' in data and Unit.get_or_none(Unit.id == data['unit_id']) is None:
-        raise NotFound(f'单位 #{data["unit_id"]} 不存在 (unit not found)')
+        raise not_found('unit', data['unit_id'])
     if 'campaign_id' in data and Campaign.get_or_none(Campaign.id == data['campaign_id']) is None:
-        raise NotFound(f'创建活动 #{data["campaign_id"]} 不存在 (campaign not found)')
+        raise not_found('campaign', data['campaign_id'])
     record = model(state=workflow.initial, version=1, workflow_version=workflow.version, **data)
     if model is Participation:
         record.stage = workflows.STAGES[0]
@@ -156,8 +164,8 @@ def _place_of_new(record):
     if isinstance(record, Campaign):
         return place
     campaign = Campaign.get_by_id(record.campaign_id)
-    if campaign.unit_id != place.unit_id:
-        raise BadInput('班组与创建活动不属于同一单位 (team and campaign are in different units)')
+    if campaign.unit_id != place.unit_id:       # another unit's campaign: as if it did not exist
+        raise not_found('campaign', record.campaign_id)
     return Place(place.unit_id, place.branch_id, place.team_id)
 
 
@@ -173,7 +181,7 @@ def edit_content(obj, action, actor, rules, apply, *, denied, expected_version=N
     from `rules`, version check, one transaction with the audit record."""
     object_type = object_type_of(obj)
     expected = obj.version if expected_version is None else expected_version
-    with database.atomic():
+    with security_log.refusals(action, actor, obj), database.atomic():
         record = load_object(object_type, obj.id, lock=True)
         ctx = ActionContext(record=record, workflow=None, actor=actor, place=place_of(record), now=clock.now())
         rule = matching_rule(rules, ctx)

@@ -6,6 +6,12 @@ keyed by (method, endpoint). A new route without an entry fails the matrix: add 
 of the table at the end of this docstring, and the matrix will request it as every person of the test
 organisation on objects inside and outside their scope.
 
+Over every rule but `public` and `own_account`: a route that names an object (a workflow record, a team, a
+branch — in its URL or, for a new record, its team in the body) answers 404 to whoever may not see that object
+(view(...) below), exactly as it answers for an object that does not exist; a refusal is 403 only for someone
+who may see the object but may not do this (a secretary approving, an auditor on a union staff page), or on a
+route that names no object.
+
     public                   anyone, signed in or not
     any_signed_in            every signed-in person (lists and inboxes then show only what view(...) allows)
     own_account              every signed-in person, on their own account; other people's tokens do not

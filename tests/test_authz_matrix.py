@@ -5,14 +5,15 @@ product terms. Acting on objects (POST /act/…, POST /api/v1/objects/…/events
 for every event from every state of the four workflow definitions, with the expectation written from the
 definitions' rule data (role + scope + `review` + the routing of a chair's own team), not computed by the
 engine, so an engine bug shows up as a mismatch. Also: with a stale version, whoever may not act still gets
-403 (never 409 with the current version); and the actions offered on a detail page and by the API's /actions
-are exactly those the definitions allow.
+403 or 404 (never 409 with the current version); and the actions offered on a detail page and by the API's
+/actions are exactly those the definitions allow.
 
 How a response is classified (docs/reliability/authorization.md):
     allow    2xx, or 3xx that does not lead to /login
-    deny     403 (every refusal of an existing object the person may not reach — the app never hides an
-             object's existence behind a 404 from someone inside the installation, with one exception:)
-    hidden   404 — only for other people's API tokens (`own_account`): they do not exist for you
+    deny     403: the person may see the object (or the route names none) but may not do this
+    hidden   404: the person may not see the object the route names at all — answered exactly as for an object
+             that does not exist (tests/test_authz_existence.py compares the two byte for byte); also other
+             people's API tokens (`own_account`)
     login    UI: a redirect to /login; API: 401
     anything else (400, 409, 422, 5xx …) is a mismatch: the matrix sends valid input, so an allowed request
     must succeed and a refused one must be refused for its authorisation, not for something else.
@@ -135,8 +136,12 @@ def may_view(who, target):
     return target.public and in_unit(who, place)
 
 
+NAMES_AN_OBJECT = ('participation', 'application', 'innovation', 'campaign', 'team', 'branch')
+
+
 def expected(rule, who, target):
-    """What `rule` (tests/authz_rules.py) lets `who` do with `target`: allow, deny, hidden or login."""
+    """What `rule` (tests/authz_rules.py) lets `who` do with `target`: allow, deny, hidden or login. Whoever may
+    not see the object a route names gets `hidden` (404, as if it did not exist), whatever the route's rule."""
     if rule == 'public':
         return 'allow'
     if who == ANON:
@@ -146,8 +151,10 @@ def expected(rule, who, target):
         return 'allow'
     if rule == 'own_account':
         return 'allow' if target.owner in (None, who) else 'hidden'
+    if target.kind in NAMES_AN_OBJECT and not may_view(who, target):
+        return 'hidden'
     if rule.startswith('view('):
-        return yes[may_view(who, target)]
+        return 'allow'
     if rule == 'branch_officer':
         return yes[any(role in ('branch_chair', 'party_secretary') for role, _ in PEOPLE[who])]
     if rule == 'team_leader_of(team)':
@@ -198,9 +205,11 @@ def rule_admits(rule, who, place, chair_team_reviewer):
     return False
 
 
-def may_fire(transition, who, place, chair_team_reviewer='party_secretary'):
+def may_fire(transition, who, place, chair_team_reviewer='party_secretary', visible=True):
     if who == ANON:
         return 'login'
+    if not visible:
+        return 'hidden'            # who may not see the object: as if it did not exist
     if transition.review and belongs(who, place):
         return 'deny'              # nobody reviews their own team, whatever their role
     admitted = any(rule_admits(r, who, place, chair_team_reviewer) for r in transition.allowed)
@@ -825,7 +834,7 @@ def check_events(m, workflow_name, state, event, chair_team_reviewer='party_secr
     mismatches = []
     for target in build_event_targets(m, workflow_name, state, event):
         for who in roles:
-            want = may_fire(transition, who, target.place, chair_team_reviewer)
+            want = may_fire(transition, who, target.place, chair_team_reviewer, visible=may_view(who, target))
             if stale and want == 'allow':
                 want = 'status 409'         # "changed by someone else, reload" — only for who may act at all
             for channel, path, kwargs in fire_requests(m, target, transition, event, stale):
@@ -833,7 +842,9 @@ def check_events(m, workflow_name, state, event, chair_team_reviewer='party_secr
                 response, moved = m.request(who, 'POST', path, probe=version_moved(record), **kwargs)
                 got = classify(response, channel == 'api')
                 if channel == 'bulk' and got == 'allow':
-                    got = 'allow' if moved else 'deny'         # bulk reports each refusal as a message, 303
+                    # bulk reports each refusal as a message, 303 (tests/test_authz_existence.py: the message
+                    # for an object one may not see is the one for a missing object)
+                    got = 'allow' if moved else ('hidden' if want == 'hidden' else 'deny')
                 elif got == 'allow' and not moved:
                     got = f'{response.status_code} but nothing changed'
                 elif got != 'allow' and moved:
@@ -879,8 +890,9 @@ STALE_CASES = [('participation', 'requested', 'approve_enrolment'), ('participat
 
 @pytest.mark.parametrize('workflow_name,state,event', STALE_CASES, ids=['-'.join(c) for c in STALE_CASES])
 def test_a_stale_version_reveals_nothing_to_who_may_not_act(matrix, workflow_name, state, event):
-    """Whoever may not act gets 403 whatever version they send — never 409 "changed by someone else" with the
-    current version, which would tell a person of another unit that the object exists and how far it got."""
+    """Whoever may not act gets 403 (404 if they may not see the object) whatever version they send — never 409
+    "changed by someone else" with the current version, which would tell a person of another unit that the
+    object exists and how far it got."""
     COUNTS['event_cases'] += 1
     with matrix.scene('stale versions'):
         mismatches = check_events(matrix, workflow_name, state, event, stale=True)
@@ -911,7 +923,7 @@ def test_offered_actions_match_the_definitions(matrix, workflow_name, state):
                                       ('api', f'/api/v1/objects/{target.kind}/{target.record.id}/actions')):
                     response, _ = m.request(who, 'GET', path)
                     got = classify(response, channel == 'api')
-                    expect = 'login' if who == ANON else ('allow' if visible else 'deny')
+                    expect = 'login' if who == ANON else ('allow' if visible else 'hidden')
                     if got != expect:
                         mismatches.append(f'{channel}: {target.name} in {state} as {who}: expected {expect}, got '
                                           f'{response.status_code} ({got})')

@@ -86,9 +86,10 @@ def site(tmp_path_factory):
         assert not errors, f'server errors (see artifacts/browser-server.log): {errors}'
 
 
-def assert_forbidden_page(b):
+def assert_not_found_page(b):
+    """What someone who may not see an object meets: the page for one that does not exist."""
     heading = b.visible('section.error-page h1').text
-    assert '无权访问' in heading and '403' in heading, heading
+    assert '页面不存在' in heading and '404' in heading, heading
 
 
 # --- the journey --------------------------------------------------------------------------------
@@ -110,11 +111,11 @@ def test_stage_review_application_and_commendation_by_clicking(site):
     assert b.state() == 'in_progress'
     assert '缺材料' in b.text(f'#req-{last.id}')
 
-    # A team leader cannot open another team's page.
+    # A team leader cannot open another team's page: for them it does not exist.
     b.go(f'/teams/{ids["t3"]}')
-    assert_forbidden_page(b)
-    assert b.fetch(f'/teams/{ids["t3"]}') == 403
-    b.screenshot('02-forbidden-403')
+    assert_not_found_page(b)
+    assert b.fetch(f'/teams/{ids["t3"]}') == 404
+    b.screenshot('02-not-found-404')
 
     # The leader records the missing evidence (text and a file) and submits the stage.
     b.go(team_url)
@@ -312,12 +313,12 @@ def test_chair_cannot_approve_outside_branch_or_own_team(site):
     b, ids = site, site.ids
     b.login('chair1')
 
-    # Another branch's team (调度班 of 二分会): the page is refused, and so is a forged approval.
+    # Another branch's team (调度班 of 二分会): for the chair it does not exist, nor does a forged approval.
     b.go(f'/objects/participation/{ids["p3"]}')
-    assert_forbidden_page(b)
+    assert_not_found_page(b)
     status = b.fetch(f'/act/participation/{ids["p3"]}',
                      {'event': 'approve_stage', 'version': str(ids['p3_version'])})
-    assert status == 403
+    assert status == 404
 
     # The chair's own team (装卸二班): visible as its leader, but no review buttons, and a forged
     # approval is refused.

@@ -16,6 +16,7 @@ import threading
 import pytest
 
 from engine import clock
+from web.logging_setup import Formatter
 from models import (ApiToken, Application, AuditRecord, Evidence, InnovationResult, LoginAttempt, Participation,
                     Requirement, User, database)
 
@@ -336,22 +337,26 @@ def test_sign_ins_are_logged_with_who_what_when_where_and_no_injection(site, cap
             attempt(client, hostile, ip='10.1.2.3')
         attempt(client, hostile, ip='10.1.2.3')
         attempt(client, 'leader1', PASSWORD, ip='10.1.2.4')
-    lines = [r.getMessage() for r in caplog.records if r.name == 'chuangzheng.security']
+    records = [r for r in caplog.records if r.name == 'chuangzheng.security']
+    lines = [r.getMessage() for r in records]
     assert len(lines) == 7
     for line in lines:
         assert not re.search(r'[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e]', line), repr(line)
-        assert re.search(r' at=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$', line), line      # when, in UTC
+    # when, in UTC ISO 8601: added by the log's formatter (tests/test_security_log.py checks the whole line)
+    assert re.fullmatch(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z', Formatter().formatTime(records[0]))
     failed, refused_, ok = lines[0], lines[5], lines[6]
     # the username is kept (without its control characters) in one quoted, escaped field: it can forge
     # neither another line nor another field of this one
     quoted = r'"(?:[^"\\]|\\.)*"'
-    fields = re.fullmatch(rf'login failed \(wrong username or password\): username=({quoted}) ip=({quoted}) '
-                          rf'at=(\S+)', failed)
+    fields = re.fullmatch(rf'event=login outcome=failed user=- username=({quoted}) client=(\S+) object=- '
+                          rf'reason="wrong username or password"', failed)
     assert fields, failed
     assert fields.group(1).startswith('"eve2026-01-01 INFO login succeeded: username=\\"admin\\"[2J')
-    assert fields.group(2) == '"10.1.2.3"'
-    assert refused_.startswith('login refused (too many failed attempts for this username)')
-    assert ok.startswith('login succeeded: username="leader1" ip="10.1.2.4"')
+    assert fields.group(2) == '10.1.2.3'
+    assert refused_.startswith('event=login outcome=throttled user=- username="eve')
+    assert refused_.endswith('client=10.1.2.3 object=- reason="too many failed attempts for this username"')
+    assert ok == f'event=login outcome=succeeded user={site.world.leader1.id} username=leader1 client=10.1.2.4 ' \
+                 f'object=- reason=-'
     levels = [r.levelno for r in caplog.records if r.name == 'chuangzheng.security']
     assert levels[:6] == [logging.WARNING] * 6 and levels[6] == logging.INFO
 

@@ -25,7 +25,8 @@ T1_READERS = {'leader1', 'chair1', 'secretary1', 'staff', 'staff2', 'auditor'}
 T3_READERS = {'leader3', 'chair2', 'secretary2', 'staff', 'staff2', 'auditor'}
 UNION = {'staff', 'staff2'}
 
-# page -> the people who may open it; everyone else signed in gets 403.
+# page -> the people who may open it. Everyone else signed in gets 404 from a page about an object they may not
+# see at all (the answer for an object that does not exist), and 403 from any other page (SEERS below).
 PAGES = {
     '/teams/{t1}': T1_READERS,
     '/teams/{t3}': T3_READERS,
@@ -50,6 +51,10 @@ PAGES = {
     '/inbox': set(ALL_USERS),        # everyone signed in; empty for those with nothing to review
     '/workflows': set(ALL_USERS),    # the workflow diagrams are no secret
 }
+
+CAMPAIGN_READERS = UNION | {'auditor'}
+SEERS = {page: (CAMPAIGN_READERS if page.startswith('/campaigns/') else readers)
+         for page, readers in PAGES.items() if '{' in page.split('?')[0]}      # pages about one object
 
 # where the landing page and the menu entries send each person
 REDIRECTS = {
@@ -89,7 +94,8 @@ def ids(site):
 def test_who_may_open_which_page(site, ids, user):
     client = site.client(user)
     got = {page: client.get(page.format(**ids)).status_code for page in PAGES}
-    expected = {page: 200 if user in allowed else 403 for page, allowed in PAGES.items()}
+    expected = {page: 200 if user in allowed else 404 if page in SEERS and user not in SEERS[page] else 403
+                for page, allowed in PAGES.items()}
     assert {p: s for p, s in got.items() if s != expected[p]} == {}
 
 
@@ -120,10 +126,18 @@ def test_unknown_ids_and_pages_give_a_friendly_404(site, ids, user):
 
 
 def test_forbidden_page_explains_itself(site, ids):
-    response = site.client('leader1').get(f'/teams/{ids["t3"]}')
+    response = site.client('auditor').get(f'/campaigns/{ids["campaign"]}')
     assert response.status_code == 403
     title, status, message = error_message(response)
-    assert (title, status) == ('无权访问', '403') and '无权查看' in message
+    assert (title, status) == ('无权访问', '403') and '仅处工会可用' in message
+
+
+def test_another_teams_page_reads_as_missing(site, ids):
+    response = site.client('leader1').get(f'/teams/{ids["t3"]}')
+    assert response.status_code == 404
+    title, status, message = error_message(response)
+    assert (title, status) == ('页面不存在', '404') and message == f'班组 #{ids["t3"]} 不存在或您无权查看'
+    assert error_message(site.client('leader1').get('/teams/99999'))[2] == '班组 #99999 不存在或您无权查看'
 
 
 def test_menu_shows_each_role_its_own_entries(site, ids):

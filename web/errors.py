@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import Conflict, EngineError, GuardFailed
 
 from .helpers import lang
+from .logging_setup import log_refusal, log_refused_request
 from .security import local_path
 
 log = logging.getLogger('chuangzheng.web')
@@ -72,6 +73,7 @@ def localized(err):
 def init_app(app):
     @app.errorhandler(EngineError)
     def engine_error(err):
+        log_refusal(err)
         message = localized(err)
         if err.code == 'conflict' and err.message == Conflict().message:    # someone else changed it first
             message = _('该记录已被他人修改，请刷新页面后重试。')
@@ -83,6 +85,9 @@ def init_app(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(err):
+        from flask_login import current_user
+        log_refused_request('csrf_failed', err.description,
+                            current_user.user if current_user.is_authenticated else None)
         return error_page(400, _('页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试。'))
 
     @app.errorhandler(OverflowError)
@@ -96,6 +101,8 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def http_error(err):
+        if err.code in (401, 403, 429) and not getattr(err, 'logged', False):
+            log_refused_request('refused' if err.code != 429 else 'throttled', err.description)
         if err.code == 413:
             return error_page(413, too_large_message())
         if err.code in (404, 405, 500) or err.code not in TITLES:

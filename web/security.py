@@ -10,13 +10,13 @@ every SVG it draws; nothing may frame the pages; forms post only here.
 The Server header is added by the HTTP server, not by the app: gunicorn sends "Server: gunicorn" without a
 version, which gunicorn.conf.py replaces by a neutral name; Werkzeug's development server
 ("Werkzeug/x Python/y") is for development only."""
-import json
 import re
-import unicodedata
 import urllib.parse
 
 import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from engine.security_log import log_safe  # noqa: F401  (how client-supplied words go into a log line)
 
 CSP = '; '.join([
     "default-src 'self'",
@@ -99,7 +99,6 @@ def init_app(app):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f]')
 _NOT_IN_A_LOCAL_PATH = re.compile(r'[\\\x00-\x1f\x7f]')
 
 
@@ -114,10 +113,3 @@ def local_path(target):
     return target if not parts.scheme and not parts.netloc else None
 
 
-def log_safe(value, limit=80):
-    """A client-supplied value for a log line: control, format (bidi, zero-width) and line/paragraph separator
-    characters removed, at most `limit` characters, in double quotes with quotes and backslashes escaped, so
-    it can neither start a new line nor forge another field of the line."""
-    text = '' if value is None else str(value)
-    text = ''.join(ch for ch in _UNSAFE.sub('', text) if unicodedata.category(ch) not in ('Cc', 'Cf', 'Cs', 'Zl', 'Zp'))
-    return json.dumps(text[:limit], ensure_ascii=False)

@@ -22,9 +22,9 @@ def bearer_secret():
 def authenticate():
     """before_request of every API blueprint: the caller's token, or 401; then throttling (429)."""
     token = tokens.authenticate(bearer_secret())
-    tokens.count_request(token, current_app.config['API_RATE_LIMIT'], current_app.config['API_RATE_WINDOW'])
     g.api_token = token
-    g.api_actor = token.user
+    g.api_actor = token.user          # known from here on, also to the log of a throttled request
+    tokens.count_request(token, current_app.config['API_RATE_LIMIT'], current_app.config['API_RATE_WINDOW'])
     return check_body()
 
 

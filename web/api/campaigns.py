@@ -1,7 +1,7 @@
 """Campaigns: read them with their checklists and participation against the targets; union staff edit the
 checklist and issue commendation decisions (表彰决定). Every change goes through the engine, audited."""
 import engine
-from engine.access import require_view
+from engine.access import find_visible
 from engine.checklist import add_requirement, update_requirement
 from engine.commendation import issue_decision
 from engine.guards import participation_by_branch
@@ -33,7 +33,7 @@ def campaigns(query):
 @bp.response(200, s.CampaignSchema)
 def campaign(campaign_id):
     """One campaign with every stage's requirements and the actions the caller may take"""
-    record = require_view(actor(), engine.load_object('campaign', campaign_id))
+    record = find_visible(actor(), 'campaign', campaign_id)
     return detail(actor(), record), 200, etag(record)
 
 
@@ -41,7 +41,7 @@ def campaign(campaign_id):
 @bp.response(200, s.ProgressSchema)
 def progress(campaign_id):
     """Teams taking part, per branch and for the unit, against the current stage's target (50 % / 80 %)"""
-    record = require_view(actor(), engine.load_object('campaign', campaign_id))
+    record = find_visible(actor(), 'campaign', campaign_id)
     stage = record.state if record.state in STAGES else STAGES[0]
     targets = campaign_setting(record.settings, 'targets')
     branches = [{'branch_id': b.id, 'name': b.name, 'taking': taking, 'total': total,
@@ -59,7 +59,7 @@ def progress(campaign_id):
 @bp.response(201, s.RequirementSchema)
 def new_requirement(headers, body, campaign_id):
     """Add a requirement to a stage's checklist (union staff of the unit; If-Match: the campaign's version)"""
-    record = engine.load_object('campaign', campaign_id)
+    record = find_visible(actor(), 'campaign', campaign_id)
     reason = body.pop('reason', None)
     payload = add_requirement(record, actor(), body, reason=reason, expected_version=seen_version(headers))
     requirement = Requirement.get_by_id(payload['requirement_id'])
@@ -72,7 +72,7 @@ def new_requirement(headers, body, campaign_id):
 @bp.response(200, s.RequirementSchema)
 def edit_requirement(headers, body, campaign_id, requirement_id):
     """Change a requirement (wording, cadence, kind of evidence; active=false retires it) — union staff"""
-    record = engine.load_object('campaign', campaign_id)
+    record = find_visible(actor(), 'campaign', campaign_id)
     reason = body.pop('reason', None)
     update_requirement(record, requirement_id, actor(), body, reason=reason, expected_version=seen_version(headers))
     return requirement_dict(Requirement.get_by_id(requirement_id)), 200, etag(
@@ -84,6 +84,6 @@ def edit_requirement(headers, body, campaign_id, requirement_id):
 @bp.response(201, s.DecisionSchema)
 def new_decision(body, campaign_id):
     """Issue a commendation decision (表彰决定) commending the listed applications, all or none (union staff)"""
-    decision = issue_decision(engine.load_object('campaign', campaign_id), actor(), body)
+    decision = issue_decision(find_visible(actor(), 'campaign', campaign_id), actor(), body)
     commended = Application.select(Application.id).where(Application.decision == decision).order_by(Application.id)
     return {**decision.__data__, 'application_ids': [a.id for a in commended]}, 201

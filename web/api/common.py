@@ -1,9 +1,10 @@
-"""Small pieces the API blueprints share: path ids, finding a row (404), keyset pages, the version a client saw."""
+"""Small pieces the API blueprints share: path ids, keyset pages, the version a client saw (objects are loaded by
+engine.access.find_visible: 404 alike for missing ones and those the caller may not see)."""
 import re
 
 from flask_smorest import Blueprint
 
-from engine.errors import BadInput, NotFound
+from engine.errors import BadInput
 
 from .auth import authenticate
 from .schemas import IF_MATCH, MAX_ID, OBJECT_TYPES
@@ -21,13 +22,6 @@ def blueprint(name, url_prefix, description):
 def path_id(name):
     """A URL segment for an id: 1 … 2^31-1, anything else is 404 before a view runs."""
     return f'<int(min=1, max={MAX_ID}):{name}>'
-
-
-def find(model, record_id, what):
-    row = model.get_or_none(model.id == record_id)
-    if row is None:
-        raise NotFound(f'{what} #{record_id} 不存在 (not found)')
-    return row
 
 
 def page(query, key, args, to_dict):

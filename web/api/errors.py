@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import EngineError, GuardFailed, NotAuthenticated, Throttled
 
 from ..errors import in_language
+from ..logging_setup import log_refusal, log_refused_request
 
 log = logging.getLogger('chuangzheng.api')
 
@@ -84,6 +85,7 @@ def envelope(status, code, message, details=None, headers=None, by_language=None
 
 
 def engine_error(err):
+    log_refusal(err)
     headers = {}
     if isinstance(err, NotAuthenticated):
         headers['WWW-Authenticate'] = 'Bearer realm="chuangzheng"'
@@ -107,6 +109,8 @@ def _validation_details(messages):
 
 def http_error(err):
     status = err.code or 500
+    if status in (401, 403, 429):
+        log_refused_request('refused' if status != 429 else 'throttled', err.description)
     data = getattr(err, 'data', None) or {}
     messages = data.get('errors') or data.get('messages')
     details = _validation_details(messages) if messages else {}

@@ -5,14 +5,14 @@ import os
 from flask import send_file
 
 import engine
-from engine.access import require_view
+from engine.access import find_visible, find_visible_attachment
 from engine.errors import NotFound
 from engine.evidence import upload_dir
-from models import Attachment, Evidence, Participation, Requirement
+from models import Evidence, Participation, Requirement
 
 from . import schemas as s
 from .auth import actor
-from .common import blueprint, etag, find, path_id, seen_version
+from .common import blueprint, etag, path_id, seen_version
 from .present import requirement_dict
 
 bp = blueprint('evidence', '/api/v1',
@@ -36,7 +36,7 @@ def _item(participation, requirement_id):
 @bp.response(200, s.EvidenceItemSchema)
 def item(participation_id, requirement_id):
     """One requirement with the team's evidence (text, review status, attachments)"""
-    participation = require_view(actor(), engine.load_object('participation', participation_id))
+    participation = find_visible(actor(), 'participation', participation_id)
     return _item(participation, requirement_id)
 
 
@@ -46,7 +46,7 @@ def item(participation_id, requirement_id):
 @bp.response(200, s.EvidenceItemSchema)
 def edit(headers, body, participation_id, requirement_id):
     """Set the evidence text, optionally removing attachments (team leader; If-Match required)"""
-    participation = engine.load_object('participation', participation_id)
+    participation = find_visible(actor(), 'participation', participation_id)
     version = seen_version(headers)
     engine.record_evidence(participation, requirement_id, actor(), text=body['text'],
                            remove_attachment_ids=body.get('remove_attachment_ids', ()), expected_version=version)
@@ -59,7 +59,7 @@ def edit(headers, body, participation_id, requirement_id):
 @bp.response(200, s.EvidenceItemSchema)
 def upload(headers, files, participation_id, requirement_id):
     """Add an attachment (multipart/form-data, field "file"; team leader; If-Match required)"""
-    participation = engine.load_object('participation', participation_id)
+    participation = find_visible(actor(), 'participation', participation_id)
     version = seen_version(headers)
     upload_ = files['file']
     data = upload_.read(engine.evidence.MAX_FILE_BYTES + 1)
@@ -72,9 +72,7 @@ def upload(headers, files, participation_id, requirement_id):
 @bp.response(200, {'type': 'string', 'format': 'binary'}, content_type='application/octet-stream')
 def attachment(attachment_id):
     """Download an attachment (its name and type are in the evidence's attachment list)"""
-    row = find(Attachment, attachment_id, '附件')
-    evidence = Evidence.get_by_id(row.evidence_id)
-    require_view(actor(), Participation.get_by_id(evidence.participation_id))
+    row = find_visible_attachment(actor(), attachment_id)
     path = os.path.abspath(os.path.join(upload_dir(), row.sha256))
     if not os.path.exists(path):
         raise NotFound('附件文件已不在存储中 (the file is missing from storage)')

@@ -4,7 +4,7 @@ from flask import url_for
 
 import engine
 from engine import audit
-from engine.access import require_auditor, require_view
+from engine.access import find_visible, require_auditor
 from engine.queries import LogFilter, audit_log, timeline
 from engine.queries import inbox as inbox_items
 
@@ -29,7 +29,7 @@ EVENT_PATH = f'<any({", ".join(s.EVENTS)}):event>'
 @bp.response(200, s.RecordSchema)
 def one(object_type, object_id):
     """An object's state and version (the typed endpoints give its details)"""
-    record = require_view(actor(), engine.load_object(object_type, object_id))
+    record = find_visible(actor(), object_type, object_id)
     return record_dict(record), 200, {**etag(record), 'Content-Location': _typed_url(object_type, record)}
 
 
@@ -43,7 +43,7 @@ def _typed_url(object_type, record):
 @bp.response(200, s.HistorySchema)
 def history(object_type, object_id):
     """The object's audit records, oldest first: who did what, when, from which state to which, and why"""
-    require_view(actor(), engine.load_object(object_type, object_id))
+    find_visible(actor(), object_type, object_id)
     return {'items': [audit_dict(r) for r in timeline(object_type, object_id)]}
 
 
@@ -56,8 +56,9 @@ def fire(headers, body, object_type, object_id, event):
 
     The engine checks permission, the object's state and every guard, and writes the audit record in the same
     transaction. A stale version answers 409 `conflict`; a refused guard 409 `guard_failed` with every
-    reason; an event that does not apply now 409 `invalid_transition`; no permission 403."""
-    record = engine.load_object(object_type, object_id)
+    reason; an event that does not apply now 409 `invalid_transition`; no permission 403 (404, as for an object
+    that does not exist, to who may not see the object at all)."""
+    record = find_visible(actor(), object_type, object_id)
     version = seen_version(headers, body.get('version'))
     record = engine.fire(record, event, actor(), reason=body.get('reason'), payload=body.get('payload'),
                          expected_version=version, override=body.get('override', False))
@@ -68,7 +69,7 @@ def fire(headers, body, object_type, object_id, event):
 @bp.response(200, s.ActionSchema(many=True))
 def actions(object_type, object_id):
     """The events the caller may fire on the object now, with the guards that would refuse them"""
-    record = require_view(actor(), engine.load_object(object_type, object_id))
+    record = find_visible(actor(), object_type, object_id)
     return action_dicts(actor(), record)
 
 

@@ -1,14 +1,14 @@
 """The caller and the organisation: units, branches and teams the caller may read."""
 from flask import g
 
-from engine.access import require_view
+from engine.access import find_visible
 from engine.queries import team_timeline
 from engine.scope import visible_branches, visible_teams, visible_units
 from models import Branch, Campaign, Member, Participation, RoleAssignment, Team, Unit
 
 from . import schemas as s
 from .auth import actor
-from .common import blueprint, find, page, path_id
+from .common import blueprint, page, path_id
 from .present import audit_dict, record_dict, team_dict
 
 bp = blueprint('organisation', '/api/v1',
@@ -58,7 +58,7 @@ def teams(query):
 @bp.response(200, s.TeamDetailSchema)
 def team(team_id):
     """One team with its unit's campaigns and its participations"""
-    row = require_view(actor(), find(Team, team_id, '班组'))
+    row = find_visible(actor(), 'team', team_id)
     campaigns = Campaign.select().where(Campaign.unit == Branch.get_by_id(row.branch_id).unit_id).order_by(Campaign.id)
     participations = Participation.select().where(Participation.team == row).order_by(Participation.id)
     return {**team_dict(row), 'members': Member.select().where(Member.team == row).count(),
@@ -69,6 +69,6 @@ def team(team_id):
 @bp.response(200, s.HistorySchema)
 def team_history(team_id):
     """Every audit record of every object of one team, oldest first"""
-    row = require_view(actor(), find(Team, team_id, '班组'))
+    row = find_visible(actor(), 'team', team_id)
     return {'items': [audit_dict(r) for r in team_timeline(row)]}
 

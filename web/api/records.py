@@ -3,7 +3,7 @@ its checklist, evidence and the actions the caller may take, and creating new on
 from flask import url_for
 
 import engine
-from engine.access import require_view
+from engine.access import find_visible
 from engine.scope import visible_records
 from models import Application, InnovationResult, Participation
 
@@ -27,7 +27,7 @@ def _register(bp, object_type, model, summary, full, new, filters):
 
     @bp.response(200, full)
     def one(record_id):
-        record = require_view(actor(), engine.load_object(object_type, record_id))
+        record = find_visible(actor(), object_type, record_id)
         return detail(actor(), record), 200, etag(record)
 
     @bp.arguments(new)

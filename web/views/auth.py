@@ -1,5 +1,4 @@
 """Signing in and out, and choosing the language."""
-import datetime
 import logging
 import secrets
 
@@ -7,15 +6,15 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
+from engine import security_log
 from engine.org import check_password
 from models import User
 
 from .. import logins
 from ..extensions import LANGUAGES, login_manager
-from ..security import local_path, log_safe
+from ..security import local_path
 
 bp = Blueprint('auth', __name__)
-security_log = logging.getLogger('chuangzheng.security')
 OWN_SESSION_BLUEPRINTS = ('auth', 'account')     # signing in and out, the language, one's own API tokens
 
 
@@ -47,9 +46,7 @@ def auditors_are_read_only():
         return
     if current_user.is_authenticated:
         roles = {a.role for a in current_user.user.roles}
-        if roles and roles <= {'auditor'}:
-            security_log.warning('refused: user=%s event=post:%s (auditors are read-only)', current_user.user.id,
-                                 request.endpoint)
+        if roles and roles <= {'auditor'}:      # logged with the endpoint by the error handler (web.errors)
             abort(403, '审计人员只能查看，不能办理或修改 (auditors are read-only)')
 
 
@@ -62,7 +59,7 @@ def login():
         attempt, refusal = logins.begin(username, request.remote_addr, current_app.config)
         if refusal is not None:
             scope = 'username' if refusal.scope == 'user' else 'address'
-            _log_login(f'login refused (too many failed attempts for this {scope})', username)
+            _log_login('throttled', username, reason=f'too many failed attempts for this {scope}')
             minutes = max(1, -(-refusal.retry_after // 60))
             message = _('登录失败次数过多，请 %(minutes)d 分钟后再试。', minutes=minutes)
             return render_template('login.html', error=message), 429, {'Retry-After': str(refusal.retry_after)}
@@ -70,7 +67,7 @@ def login():
         ok = user is not None and not user.is_system and check_password(user, password)
         logins.finish(attempt, ok)
         if ok:
-            _log_login('login succeeded', username, logging.INFO)
+            _log_login('succeeded', username, logging.INFO, user=user)
             lang = session.get('lang')
             session.clear()                       # a new session at every login
             if lang:
@@ -78,16 +75,15 @@ def login():
             User.update(session_nonce=secrets.token_hex(16)).where(User.id == user.id).execute()
             login_user(Account(User.get_by_id(user.id)))
             return redirect(_safe_next(request.args.get('next')))
-        _log_login('login failed (wrong username or password)', username)
+        _log_login('failed', username, reason='wrong username or password')
         error = _('用户名或密码错误')
     return render_template('login.html', error=error), (401 if error else 200)
 
 
-def _log_login(event, username, level=logging.WARNING):
-    """who, what, when (UTC), where: the username as typed and the address, made safe for one log line."""
-    when = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-    security_log.log(level, '%s: username=%s ip=%s at=%s', event, log_safe(username), log_safe(
-        request.remote_addr), when)
+def _log_login(outcome, username, level=logging.WARNING, user=None, reason=None):
+    """One line of the security log (engine.security_log): the username as typed, escaped there; the client's
+    address and the time are added by the log (web.logging_setup)."""
+    security_log.event('login', outcome, actor=user, username=username, reason=reason, level=level)
 
 
 def _safe_next(target):
@@ -98,7 +94,7 @@ def _safe_next(target):
 @login_required
 def logout():
     User.update(session_nonce=None).where(User.id == current_user.user.id).execute()   # revoke on the server
-    _log_login('logout', current_user.user.username, logging.INFO)
+    security_log.event('logout', 'succeeded', actor=current_user.user, level=logging.INFO)
     logout_user()
     session.clear()
     return redirect(url_for('auth.login'))

@@ -2,9 +2,7 @@
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
-import engine
-from engine.access import require_view
-from engine.errors import NotFound
+from engine.access import find_visible
 from engine.runtime import KINDS
 
 from ..security import local_path
@@ -15,14 +13,11 @@ def me():
 
 
 def visible(object_type, object_id):
-    """The object, if it exists (404 otherwise) and the signed-in person may see it (403 otherwise)."""
+    """The object, if it exists and the signed-in person may see it; otherwise 404, the same page either way
+    (engine.access.find_visible)."""
     if object_type not in KINDS:
         abort(404)
-    try:
-        record = engine.load_object(object_type, object_id)
-    except NotFound:
-        abort(404)
-    return require_view(me(), record)
+    return find_visible(me(), object_type, object_id)
 
 
 def object_url(object_type, record_id):

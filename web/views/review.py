@@ -4,10 +4,10 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 import engine
-from engine.access import actions_for, can_view
+from engine.access import actions_for, find_visible
 from engine.errors import EngineError
 from engine.queries import inbox as inbox_items, timeline
-from models import (Application, Branch, CommendationDecision, InnovationResult, Objection, Participation,
+from models import (Application, CommendationDecision, InnovationResult, Objection, Participation,
                     RoleAssignment, Score, Team, TIERS, User)
 from workflows.settings import campaign_setting
 from workflows.stages import STAGES
@@ -111,9 +111,7 @@ def bulk():
             object_type, object_id, version, event = token.split(':')
             if (object_type, event) not in BULK_EVENTS:
                 raise ValueError(token)
-            record = engine.load_object(object_type, int(object_id))
-            if not can_view(me(), record):
-                raise engine.NotPermitted(_('无权处理'))
+            record = find_visible(me(), object_type, int(object_id))
             engine.fire(record, event, me(), reason=request.form.get('reason') or None,
                         expected_version=int(version))
             done += 1
@@ -144,9 +142,7 @@ def branches():
 @bp.get('/branches/<int:branch_id>')
 @login_required
 def branch(branch_id):
-    branch_row = Branch.get_or_none(Branch.id == branch_id) or abort(404)
-    from engine.access import require_view
-    require_view(me(), branch_row)
+    branch_row = find_visible(me(), 'branch', branch_id)
     teams = list(Team.select().where(Team.branch == branch_row).order_by(Team.id))
     participations = {p.team_id: p for p in Participation.select().where(Participation.team.in_(teams))}
     applications = list(Application.select(Application, Team).join(Team).where(Application.team.in_(teams))

@@ -4,11 +4,10 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 import engine
-from engine.access import actions_for, require_view, require_view_team
+from engine.access import actions_for, find_visible, find_visible_attachment
 from engine.evidence import upload_dir
 from engine.queries import team_timeline, teams_led_by
-from models import (Application, Attachment, Branch, Campaign, Evidence, InnovationResult, Participation,
-                    Requirement, Team)
+from models import Application, Branch, Campaign, Evidence, InnovationResult, Participation, Requirement
 from workflows.settings import TIER_LABELS
 
 from ..forms import EvidenceForm, NewApplicationForm, NewInnovationForm, parse
@@ -46,8 +45,7 @@ def checklist(participation):
 @bp.get('/teams/<int:team_id>')
 @login_required
 def page(team_id):
-    team = Team.get_or_none(Team.id == team_id) or abort(404)
-    require_view_team(me(), team)
+    team = find_visible(me(), 'team', team_id)
     campaign = current_campaign(team)
     participation = (Participation.get_or_none(Participation.team == team, Participation.campaign == campaign)
                      if campaign else None)
@@ -71,7 +69,7 @@ def _evidence_editable(participation, leads):
 @bp.post('/teams/<int:team_id>/enrol')
 @login_required
 def enrol(team_id):
-    team = Team.get_or_none(Team.id == team_id) or abort(404)
+    team = find_visible(me(), 'team', team_id)
     campaign = current_campaign(team) or abort(404)
     engine.create('participation', me(), {'team_id': team.id, 'campaign_id': campaign.id})
     flash(_('已提交报名，等待分会审核。'), 'success')
@@ -81,7 +79,7 @@ def enrol(team_id):
 @bp.post('/participations/<int:participation_id>/evidence/<int:requirement_id>')
 @login_required
 def evidence(participation_id, requirement_id):
-    participation = Participation.get_or_none(Participation.id == participation_id) or abort(404)
+    participation = find_visible(me(), 'participation', participation_id)
     form = parse(EvidenceForm, request.form)
     files = [(f.filename, f.read()) for f in request.files.getlist('files') if f and f.filename]
     removed = [int(v) for v in request.form.getlist('remove') if v.isdigit()]
@@ -94,8 +92,7 @@ def evidence(participation_id, requirement_id):
 @bp.get('/attachments/<int:attachment_id>')
 @login_required
 def attachment(attachment_id):
-    item = Attachment.get_or_none(Attachment.id == attachment_id) or abort(404)
-    require_view(me(), Participation.get_by_id(Evidence.get_by_id(item.evidence_id).participation_id))
+    item = find_visible_attachment(me(), attachment_id)
     import os
     return send_file(os.path.abspath(os.path.join(upload_dir(), item.sha256)), mimetype=item.content_type,
                      as_attachment=True, download_name=item.filename)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from peewee import fn
 
-from engine.access import actions_for
+from engine.access import actions_for, find_visible
 from engine.checklist import update_requirement
 from engine.commendation import issue_decision
 from engine.errors import NotPermitted
@@ -35,7 +35,8 @@ def union_units():
 
 
 def campaign_for_staff(campaign_id):
-    campaign = Campaign.get_or_none(Campaign.id == campaign_id) or abort(404)
+    """The campaign for its unit's union staff: 404 to who may not see it, 403 to who may (an auditor)."""
+    campaign = find_visible(me(), 'campaign', campaign_id)
     if campaign.unit_id not in union_units():
         raise NotPermitted(_('无权管理其他单位的创建活动'))
     return campaign
@@ -93,7 +94,7 @@ def campaign(campaign_id):
 @bp.post('/campaigns/<int:campaign_id>/requirements/<int:requirement_id>')
 @login_required
 def edit_requirement(campaign_id, requirement_id):
-    campaign = Campaign.get_or_none(Campaign.id == campaign_id) or abort(404)
+    campaign = find_visible(me(), 'campaign', campaign_id)
     changes = {k: request.form[k].strip() for k in ('title_zh', 'title_en', 'description', 'cadence')
                if k in request.form}
     changes['active'] = request.form.get('active') == 'true'
