@@ -135,7 +135,7 @@ def test_the_excel_export_survives_control_characters_stored_in_the_database(sit
     innovation_in(world, 'approved')
     # written straight into the database, around every check: data from before names were checked
     Team.update(name='装卸\a一班').where(Team.id == world.t1.id).execute()
-    InnovationResult.update(title='\x1b[31m装车\x00提效').execute()
+    InnovationResult.update(title='\x1b[31m装车\x08提效').execute()           # (PostgreSQL stores no NUL)
     response = site.client('staff').get(f'/campaigns/{world.campaign.id}/export.xlsx')
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.data))
