@@ -3,9 +3,9 @@ refused as one clear per-file or per-row error — by the engine, by `flask impo
 traceback, bounded memory measured in a real process) and by the import page (422 with the report) — and an import
 never holds the database's write lock while the file is parsed and checked."""
 import csv
+import json
 import os
 import random
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -304,22 +304,30 @@ def cli_env(tmp_path_factory):
     return env
 
 
+# Runs the command in a grandchild: a process forked from pytest would count pytest's own pages in its peak RSS
+# (ru_maxrss survives exec), so a small Python process caps the address space, starts the command and reports
+# the command's own usage (os.wait4).
+MEASURE = """
+import json, os, resource, subprocess, sys
+limit, report, command = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+child = subprocess.Popen(command)
+_, status, usage = os.wait4(child.pid, 0)
+with open(report, 'w') as out:
+    json.dump({'status': os.waitstatus_to_exitcode(status), 'maxrss': usage.ru_maxrss * 1024}, out)
+"""
+
+
 def run_cli(env, tmp_path, *args):
     """(exit status, stdout, stderr, peak RSS in bytes) of `flask --app web ARGS` in its own process, whose
     address space is capped so that a regression fails the test instead of exhausting the machine."""
-    out, err = open(tmp_path / 'stdout', 'w+b'), open(tmp_path / 'stderr', 'w+b')
-
-    def cap():
-        resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
-
-    with out, err:
-        process = subprocess.Popen([sys.executable, '-m', 'flask', '--app', 'web', *args], cwd=ROOT, env=env,
-                                   stdout=out, stderr=err, preexec_fn=cap)
-        _, status, usage = os.wait4(process.pid, 0)            # the usage of this child alone
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return process.returncode, out.read().decode(), err.read().decode(), usage.ru_maxrss * 1024
+    report = tmp_path / 'usage.json'
+    command = [sys.executable, '-m', 'flask', '--app', 'web', *args]
+    done = subprocess.run([sys.executable, '-c', MEASURE, str(ADDRESS_SPACE_LIMIT), str(report), *command],
+                          cwd=ROOT, env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    usage = json.loads(report.read_text())
+    return usage['status'], done.stdout.decode(), done.stderr.decode(), usage['maxrss']
 
 
 def assert_one_line_refusal(status, stdout, stderr, *words):
