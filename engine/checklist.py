@@ -5,6 +5,7 @@ from models import Requirement
 from workflows.rules import UNION
 from workflows.stages import STAGES
 
+from . import names
 from .errors import BadInput, NotFound
 from .payloads import load
 from .runtime import edit_content
@@ -13,8 +14,8 @@ EVIDENCE_KINDS = ('text_or_file', 'text', 'file')
 
 
 class RequirementFields(Schema):
-    title_zh = fields.String(validate=validate.Length(min=1, max=200))
-    title_en = fields.String(validate=validate.Length(min=1, max=200))
+    title_zh = fields.String(validate=[validate.Length(min=1, max=200), names.validate])
+    title_en = fields.String(validate=[validate.Length(min=1, max=200), names.validate])
     description = fields.String(validate=validate.Length(max=2000))
     cadence = fields.String(validate=validate.Length(max=100))
     evidence_kind = fields.String(validate=validate.OneOf(EVIDENCE_KINDS))
@@ -25,8 +26,8 @@ class RequirementFields(Schema):
 class NewRequirement(RequirementFields):
     stage = fields.String(required=True, validate=validate.OneOf(STAGES))
     code = fields.String(required=True, validate=validate.Regexp(r'^[a-z][a-z0-9_]{1,39}$'))
-    title_zh = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    title_en = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title_zh = fields.String(required=True, validate=[validate.Length(min=1, max=200), names.validate])
+    title_en = fields.String(required=True, validate=[validate.Length(min=1, max=200), names.validate])
 
 
 DENIED = '只有本单位处工会可以修改创建要求 (only union staff of the unit may edit requirements)'

@@ -5,7 +5,7 @@ from peewee import IntegrityError
 from models import Application, CommendationDecision, database
 from workflows.rules import UNION
 
-from . import clock
+from . import clock, names
 from .context import ActionContext, place_of
 from .errors import BadInput
 from . import security_log
@@ -15,8 +15,8 @@ from .runtime import fire, for_update
 
 
 class NewDecision(Schema):
-    doc_number = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    doc_number = fields.String(required=True, validate=[validate.Length(min=1, max=60), names.validate])
+    title = fields.String(required=True, validate=[validate.Length(min=1, max=200), names.validate])
     year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
     application_ids = fields.List(fields.Integer(strict=True), required=True,
                                   validate=validate.Length(min=1, max=1000))

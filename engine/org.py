@@ -6,7 +6,7 @@ import re
 
 from models import Branch, Member, RoleAssignment, Team, Unit, User, database
 
-from . import audit
+from . import audit, names
 
 from .errors import BadInput
 
@@ -82,6 +82,8 @@ def create_unit(code, name, settings=None):
         raise BadInput('单位代码应为1–40位字母、数字、_ 或 - (unit code: 1-40 letters, digits, _ or -)')
     if not 1 <= len(name) <= 100:
         raise BadInput('单位名称应为1–100个字 (unit name: 1-100 characters)')
+    if names.problem(name):
+        raise BadInput(f'单位名称{names.problem(name)}')
     with database.atomic():
         if Unit.select().where((Unit.code == code) | (Unit.name == name)).exists():
             raise BadInput(f'单位「{name}」或代码 {code} 已存在 (unit already exists)')

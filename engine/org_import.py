@@ -2,7 +2,9 @@
 
 All rows or none: every row is checked first and every problem is reported with its row number (as Excel
 shows it: the header is row 1), its column and a message in Chinese with English in parentheses; only a
-file without a single problem is imported, in one database transaction, with one audit record per unit.
+file without a single problem is imported, in one short database transaction, with one audit record per unit.
+What an import may cost is bounded before the file is read in full (engine/import_limits.py,
+engine/spreadsheet.py); the file is parsed and checked without holding the database's write lock.
 
 The file: the first sheet of an .xlsx workbook, or a CSV file (UTF-8 with or without BOM, GBK/GB18030 as
 Chinese Excel saves it, or UTF-16 "Unicode text"), with a header row naming the columns in Chinese or
@@ -18,41 +20,40 @@ English (a title row above the header is allowed; unknown columns such as 序号
     用户名 username   the login; required for every role but 职工. New users get no password
                       (`flask --app web set-password USERNAME` gives them one).
 
+Names (分会, 班组, 姓名) must be text: a number, a TRUE/FALSE or a date there is an error (columns shifted?), and
+so are control characters and bidi overrides (engine/names.py). 工号 and 用户名 may be text or a whole number of
+at most 15 digits; a number Excel has already rounded (1.5E+20) is an error.
+
 A person with several roles takes one row per role with the same username. 职工 and 班组长 rows also add the
 person to the team's member list (班组长 are workers of their team too), skipping anyone already there
 (same team and 工号, or same team and name when no 工号 is given). Importing the same file again changes
 nothing.
 """
 import contextlib
-import csv
 import dataclasses
 import datetime
 import hashlib
-import io
 import logging
 import os
 import re
 import sys
 import unicodedata
-import warnings
-import zipfile
 
 import click
 from peewee import DatabaseError
 
 from models import Branch, Member, RoleAssignment, Team, Unit, User, database
 
-from . import audit
+from . import audit, names, org_plan, spreadsheet
 from .errors import BadInput
-from .org import add_member, assign_role, get_or_create_user, scope_columns, system_user
+from .import_limits import HEADER_ROWS, ImportLimits
+from .org import system_user
+from .org_plan import Counts  # noqa: F401  (part of this module's interface)
 
 security_log = logging.getLogger('chuangzheng.security')
 
 EXTENSIONS = ('.xlsx', '.xlsm', '.csv')
-MAX_BYTES = 50 * 1024 * 1024
 MAX_REPORT_LINES = 200
-HEADER_SEARCH_ROWS = 10      # a title row or two may sit above the header
-MAX_BLANK_RUN = 1000         # sheets formatted down to row 1,048,576: stop after this many blank rows
 
 # key: (Chinese label, English label, accepted header texts)
 COLUMNS = {
@@ -66,6 +67,8 @@ COLUMNS = {
 }
 HEADER_ALIASES = {alias: key for key, (_, _, aliases) in COLUMNS.items() for alias in aliases}
 REQUIRED_COLUMNS = ('branch', 'name', 'role')
+NAME_KEYS = ('branch', 'team', 'name')          # stored as names: text only
+CODE_KEYS = ('employee_no', 'username')         # text or a whole number
 
 ROLE_LABELS = {'member': '职工', 'team_leader': '班组长', 'branch_chair': '分会主席',
                'party_secretary': '支部书记', 'union_staff': '处工会'}
@@ -75,12 +78,15 @@ LEVEL_OF_ROLE = {'member': 'team', 'team_leader': 'team', 'branch_chair': 'branc
 
 USERNAME_RE = re.compile(r'[A-Za-z0-9._-]{3,60}')
 NAME_MAX = min(Member.name.max_length, User.display_name.max_length)
-LIMITS = {'branch': Branch.name.max_length, 'team': Team.name.max_length, 'name': NAME_MAX,
-          'employee_no': Member.employee_no.max_length}
+LENGTHS = {'branch': Branch.name.max_length, 'team': Team.name.max_length, 'name': NAME_MAX,
+           'employee_no': Member.employee_no.max_length}
+EXACT_DIGITS = 15                              # Excel keeps 15 significant digits of a number
+NUMBER_RE = re.compile(r'[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?')
+SCIENTIFIC_RE = re.compile(r'[+-]?\d+([.,]\d+)?[eE][+-]\d+')     # as Excel writes a long number into a CSV
+BOOLEAN_TEXTS = ('true', 'false')
 
 _CJK = '\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff'
 _SPACE_BETWEEN_CJK = re.compile(f'(?<=[{_CJK}])\\s+(?=[{_CJK}])')
-_INVISIBLE = dict.fromkeys(map(ord, '\ufeff\u200b\u200c\u200d\u2060'), None)
 
 
 def label(key):
@@ -117,6 +123,13 @@ class ImportFailed(BadInput):
         """How many distinct rows have a problem (a file-level problem counts as one)."""
         return len({e.row for e in self.errors})
 
+    @property
+    def file_error(self):
+        """The message when the only problem is one with the whole file, else None."""
+        if len(self.errors) == 1 and self.errors[0].row is None:
+            return self.errors[0].message
+        return None
+
     def report_lines(self, limit=MAX_REPORT_LINES):
         for error in self.errors[:limit]:
             yield str(error)
@@ -130,8 +143,8 @@ def _column_order(column):
     return order.index(column) if column in order else -1
 
 
-def _file_error(message):
-    return ImportFailed([RowError(None, None, message)])
+def _file_error(message, row=None):
+    return ImportFailed([RowError(row, None, message)])
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -145,9 +158,46 @@ def _clean(value):
         value = int(value)
     if isinstance(value, datetime.datetime) and value.time() == datetime.time(0):
         value = value.date()
-    text = str(value).translate(_INVISIBLE)
+    text = str(value).translate(spreadsheet.INVISIBLE)
     text = re.sub(r'\s+', ' ', text.replace('\u3000', ' ').replace('\xa0', ' ')).strip()
     return _SPACE_BETWEEN_CJK.sub('', text)
+
+
+def _number_text(value):
+    if isinstance(value, int) or (value.is_integer() and abs(value) < 10 ** EXACT_DIGITS):
+        return str(int(value))
+    return f'{value:.{EXACT_DIGITS}G}'
+
+
+def _cell_text(key, value):
+    """(text, problem or None) of a cell in column `key`: names must be text; 工号 and 用户名 text or a whole
+    number Excel holds exactly; a TRUE/FALSE or a date is never what these columns mean."""
+    what = label(key)
+    if isinstance(value, bool):
+        shown = 'TRUE' if value else 'FALSE'
+        return shown, f'{what}是逻辑值 {shown}，应为文字 (a TRUE/FALSE cell where text is expected)'
+    if isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
+        shown = _clean(value)
+        return shown, f'{what}是日期或时间「{shown}」，应为文字 (a date or time where text is expected)'
+    if isinstance(value, (int, float)):
+        shown = _number_text(value)
+        if key in NAME_KEYS:
+            return shown, f'{what}是数字「{shown}」，应为文字；请检查各列是否错位 (a number where a name is expected)'
+        exact = value == value and abs(value) < 10 ** EXACT_DIGITS and value >= 0 and float(value).is_integer()
+        if key in CODE_KEYS and not exact:
+            return shown, (f'{what}「{shown}」不是有效的编号：应为文字或不超过 {EXACT_DIGITS} 位的整数；'
+                           f'超过 {EXACT_DIGITS} 位的数字 Excel 已改动，请把该列设为文本格式后重新填写 '
+                           f'(not a valid number: use text, or a whole number of at most {EXACT_DIGITS} digits)')
+        return shown, None
+    text = _clean(value)
+    if key in NAME_KEYS and NUMBER_RE.fullmatch(text):
+        return text, f'{what}「{text}」是一个数字，应为文字；请检查各列是否错位 (a number where a name is expected)'
+    if key in CODE_KEYS and SCIENTIFIC_RE.fullmatch(text):
+        return text, (f'{what}「{text}」是科学计数法的数字，原来的数字已经丢失；请把该列设为文本格式后重新填写 '
+                      f'(a number in scientific notation: the original digits are lost)')
+    if key == 'employee_no' and text.lower() in BOOLEAN_TEXTS:
+        return text, f'{what}是逻辑值「{text}」，应为文字 (a TRUE/FALSE value where text is expected)'
+    return text, None
 
 
 def _header_key(cell):
@@ -169,67 +219,10 @@ def _header_key(cell):
     return None
 
 
-def _decode(data):
-    if data.startswith((b'\xff\xfe', b'\xfe\xff')):
-        return data.decode('utf-16')
-    try:
-        return data.decode('utf-8-sig')
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode('gb18030')
-    except UnicodeDecodeError:
-        raise _file_error('无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV '
-                          '(unreadable text encoding: save as UTF-8 or GBK CSV)') from None
-
-
-def _csv_rows(data):
-    text = _decode(data)
-    if '\x00' in text:
-        raise _file_error('文件内容不是 CSV 文本 (not a CSV text file)')
-    first = next((line for line in text.splitlines() if line.strip()), '')
-    delimiter = max((',', '\t', ';'), key=first.count) if first else ','
-    try:
-        return [(number, row) for number, row in
-                enumerate(csv.reader(io.StringIO(text, newline=''), delimiter=delimiter), start=1)]
-    except csv.Error as err:
-        raise _file_error(f'CSV 格式错误：{err} (malformed CSV)') from None
-
-
-def _xlsx_rows(data):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')    # Excel extensions openpyxl does not know: harmless here
-            import openpyxl
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as err:
-        raise _file_error(f'无法读取 Excel 文件，请确认是 .xlsx 格式：{type(err).__name__} '
-                          f'(not a readable .xlsx workbook)') from None
-    try:
-        if not workbook.worksheets:
-            return []
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()       # some writers store a wrong sheet size
-        rows, blank_run = [], 0
-        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
-            if any(_clean(v) for v in values):
-                rows.append((number, list(values)))
-                blank_run = 0
-            else:
-                blank_run += 1
-                if blank_run >= MAX_BLANK_RUN:
-                    break
-        return rows
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as err:
-        raise _file_error(f'无法读取 Excel 工作表：{type(err).__name__} (unreadable worksheet)') from None
-    finally:
-        workbook.close()
-
-
 def _find_header(rows):
     """(index of the header row in `rows`, {column key: cell index}) — the first of the top rows that
     names at least two known columns."""
-    for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+    for index, (_, cells) in enumerate(rows[:HEADER_ROWS]):
         keys = [_header_key(cell) for cell in cells]
         if len({k for k in keys if k}) >= 2:
             return index, keys
@@ -268,13 +261,16 @@ def _extension(filename):
     return extension
 
 
-def read_rows(data, filename, default_unit=None):
+def read_rows(data, filename, default_unit=None, limits=None):
     """Parse the file into Rows (cells checked on their own, no database); returns (rows, errors)."""
+    limits = limits or ImportLimits.from_environment()
     extension = _extension(filename)
     if not data.strip():
         raise _file_error('文件是空的 (the file is empty)')
-    raw = _xlsx_rows(data) if extension in ('.xlsx', '.xlsm') else _csv_rows(data)
-    raw = [(number, cells) for number, cells in raw if any(_clean(c) for c in cells)]
+    try:
+        raw = spreadsheet.read_table(data, extension, limits)
+    except spreadsheet.FileProblem as problem:
+        raise _file_error(problem.message, problem.row) from None
     if not raw:
         raise _file_error('文件是空的 (the file is empty)')
 
@@ -299,27 +295,40 @@ def read_rows(data, filename, default_unit=None):
     body = raw[header_index + 1:]
     if not body:
         raise _file_error('表头下面没有数据行 (no data rows below the header)')
+    if len(body) > limits.rows:
+        raise _file_error(spreadsheet.too_many_rows(limits).message)
 
-    rows = []
-    for number, cells in body:
-        values = {key: _clean(cells[pos]) if pos < len(cells) else '' for key, pos in columns.items()}
-        rows.append(_check_cells(number, values, default_unit, errors))
+    rows = [_check_cells(number, {key: cells[pos] if pos < len(cells) else None for key, pos in columns.items()},
+                         default_unit, errors) for number, cells in body]
     return rows, errors
 
 
-def _check_cells(number, values, default_unit, errors):
+def _check_cells(number, cells, default_unit, errors):
+    flagged = set()
+
     def bad(key, message):
         errors.append(RowError(number, label(key), message))
+        flagged.add(key)
         row.bad = True
 
+    values, problems = {}, {}
+    for key, cell in cells.items():
+        values[key], problems[key] = _cell_text(key, cell)
     row = Row(number, unit=values.get('unit') or (default_unit or ''), unit_is_default=not values.get('unit'),
               branch=values.get('branch', ''),
               team=values.get('team', ''), name=values.get('name', ''),
               employee_no=unicodedata.normalize('NFKC', values.get('employee_no', '')),
               username=unicodedata.normalize('NFKC', values.get('username', '')))
+    for key, problem in problems.items():
+        if problem:
+            bad(key, problem)
+    for key in NAME_KEYS + ('employee_no',):
+        problem = key not in flagged and names.problem(getattr(row, key))
+        if problem:
+            bad(key, f'{label(key)}{problem}')
     if not row.unit:
         bad('unit', '缺少单位 (unit is missing)')
-    if not row.name:
+    if not row.name and 'name' not in flagged:
         bad('name', '缺少姓名 (name is missing)')
     role_text = unicodedata.normalize('NFKC', values.get('role', '')).replace(' ', '')
     if role_text:
@@ -338,22 +347,22 @@ def _check_cells(number, values, default_unit, errors):
     elif row.level == 'branch':
         if not row.branch:
             bad('branch', f'{role_name}必须填写分会 (branch is missing)')
-        if row.team:
+        if row.team and 'team' not in flagged:
             bad('team', f'{role_name}是分会一级的角色，班组应留空；如果此人也是班组长或职工，请另起一行 '
                         f'(branch-level role: leave team empty, use another row for a team role)')
     else:
         for key in ('branch', 'team'):
-            if row.__dict__[key]:
+            if getattr(row, key) and key not in flagged:
                 bad(key, f'{role_name}是单位一级的角色，{label(key)}应留空 '
                          f'(unit-level role: leave {COLUMNS[key][1]} empty)')
     if row.username:
-        if not USERNAME_RE.fullmatch(row.username):
+        if not USERNAME_RE.fullmatch(row.username) and 'username' not in flagged:
             bad('username', f'用户名「{row.username}」格式不对：只能用英文字母、数字和 . _ -，3 到 60 个字符 '
                             f'(username: 3-60 ASCII letters, digits, . _ -)')
     elif row.role not in ('member', None):
         bad('username', f'{role_name}必须填写用户名 (username is required for this role)')
-    for key, limit in LIMITS.items():
-        if len(getattr(row, key)) > limit:
+    for key, limit in LENGTHS.items():
+        if len(getattr(row, key)) > limit and key not in flagged:
             bad(key, f'{label(key)}太长：{len(getattr(row, key))} 个字符，最多 {limit} 个 '
                      f'(too long: at most {limit} characters)')
     return row
@@ -361,8 +370,8 @@ def _check_cells(number, values, default_unit, errors):
 
 # ---------------------------------------------------------------------------------------------- checking
 
-class _Lookups:
-    """Caches of what the database already holds (and, during the import, what it has created)."""
+class _Units:
+    """Every unit, by name and by code (codes case-insensitively)."""
 
     def __init__(self):
         units = list(Unit.select())
@@ -372,75 +381,25 @@ class _Lookups:
         for unit in units:
             self.units.setdefault(unit.code.upper(), unit)
             self.units[unit.code] = unit
-        self.branches, self.teams, self.users = {}, {}, {}
-        self.new_members = set()      # created by this import: later rows completing them are no update
 
-    def unit(self, text):
+    def get(self, text):
         return self.units.get(text) or self.units.get(text.upper())
 
-    def branch(self, unit, name):
-        key = (unit.id, name)
-        if key not in self.branches:
-            self.branches[key] = Branch.get_or_none(Branch.unit == unit, Branch.name == name)
-        return self.branches[key]
 
-    def team(self, branch, name):
-        if branch is None:
-            return None
-        key = (branch.id, name)
-        if key not in self.teams:
-            self.teams[key] = Team.get_or_none(Team.branch == branch, Team.name == name)
-        return self.teams[key]
-
-    def load_users(self, usernames):
-        usernames = sorted(set(usernames) - set(self.users))
-        for start in range(0, len(usernames), 500):
-            chunk = usernames[start:start + 500]
-            found = {u.username: u for u in User.select().where(User.username.in_(chunk))}
-            for username in chunk:
-                self.users[username] = found.get(username)
-
-    def user(self, username):
-        if username not in self.users:
-            self.load_users([username])
-        return self.users[username]
-
-
-def _find_member(team, row):
-    """The member a row stands for: same 工号 in the team; or, failing that, same name (with no 工号
-    recorded when the row gives one)."""
-    if team is None:
-        return None
-    if row.employee_no:
-        member = Member.get_or_none(Member.team == team, Member.employee_no == row.employee_no)
-        if member is not None:
-            return member
-        return (Member.select().where(Member.team == team, Member.name == row.name, Member.employee_no.is_null())
-                .order_by(Member.id).first())
-    return Member.select().where(Member.team == team, Member.name == row.name).order_by(Member.id).first()
-
-
-def _member_conflict(member, row, user):
-    """Why the row cannot be this existing member, as (column key, message), or None."""
-    if member.name != row.name:
-        return ('name', f'班组「{row.team}」里工号 {row.employee_no} 已属于「{member.name}」，不是「{row.name}」 '
-                        f'(employee number already belongs to another member of this team)')
-    if row.username and member.user_id is not None and (user is None or member.user_id != user.id):
-        linked = User.get_by_id(member.user_id).username
-        return ('username', f'班组「{row.team}」的职工「{row.name}」已关联账号「{linked}」，不是「{row.username}」 '
-                            f'(this member is already linked to another account)')
-    return None
-
-
-def _check_against_file_and_database(rows, errors, lookups):
+def _check_against_file_and_database(rows, errors, default_unit, progress=False):
+    """Every problem of rows that are fine on their own: unknown units, rows of the file that disagree, rows
+    that disagree with the database. Returns the Snapshot the import can be planned on."""
     def bad(row, key, message):
         errors.append(RowError(row.number, label(key), message))
         row.bad = True
 
+    units = _Units()
+    if default_unit and units.get(default_unit) is None:
+        errors.append(RowError(None, None, f'默认单位「{default_unit}」不存在 (unknown default unit)'))
     for row in rows:
         if row.bad:
             continue
-        row.unit_obj = lookups.unit(row.unit)
+        row.unit_obj = units.get(row.unit)
         if row.unit_obj is None and row.unit_is_default:
             row.bad = True                 # reported once for the whole file
         elif row.unit_obj is None:
@@ -469,32 +428,30 @@ def _check_against_file_and_database(rows, errors, lookups):
                                      f'(the same member has another username on row {first.number})')
 
     # What the database already holds.
-    lookups.load_users(row.username for row in rows if row.username and not row.bad)
-    for row in rows:
-        if row.bad:
-            continue
-        user = lookups.user(row.username) if row.username else None
-        if user is not None and user.is_system:
-            bad(row, 'username', f'「{row.username}」是系统保留账号 (reserved system account)')
-            continue
-        if user is not None and user.display_name != row.name:
-            bad(row, 'username', f'用户名「{row.username}」已被「{user.display_name}」使用，不是「{row.name}」；'
-                                 f'请换一个用户名或改正姓名 (username already belongs to someone else)')
-            continue
-        if row.level == 'team':
-            team = lookups.team(lookups.branch(row.unit_obj, row.branch), row.team)
-            member = _find_member(team, row)
-            conflict = member and _member_conflict(member, row, user)
-            if conflict:
-                bad(row, *conflict)
+    good = [row for row in rows if not row.bad]
+    snapshot = org_plan.Snapshot(good)
+    with _progress(good, progress) as bar:
+        for row in bar:
+            user = snapshot.user_of(row)
+            if user is not None and user.is_system:
+                bad(row, 'username', f'「{row.username}」是系统保留账号 (reserved system account)')
+            elif user is not None and user.display_name != row.name:
+                bad(row, 'username', f'用户名「{row.username}」已被「{user.display_name}」使用，不是「{row.name}」；'
+                                     f'请换一个用户名或改正姓名 (username already belongs to someone else)')
+            elif row.level == 'team':
+                member = snapshot.find_member(((row.unit_obj.id, row.branch), row.team), row)
+                conflict = member and org_plan.member_conflict(snapshot, member, row, user)
+                if conflict:
+                    bad(row, *conflict)
+    return snapshot
 
 
 def _actor_roles(actor, units, errors):
-    """The role the actor imports each unit in: 'system' for the system account, 'union_staff' for the
-    unit's own union staff; anyone else may not import."""
+    """The role the actor imports each unit in: 'system' for the system account (the default), 'union_staff'
+    for the unit's own union staff; anyone else may not import."""
     roles = {}
     for unit in units:
-        if actor.is_system:
+        if actor is None or actor.is_system:
             roles[unit.id] = 'system'
         elif RoleAssignment.select().where(RoleAssignment.user == actor, RoleAssignment.role == 'union_staff',
                                            RoleAssignment.unit == unit.id).exists():
@@ -506,80 +463,22 @@ def _actor_roles(actor, units, errors):
     return roles
 
 
+def _check(rows, errors, default_unit, actor, progress=False):
+    """(plan, {unit id: role}) for rows that can all be imported as things stand; raises ImportFailed with
+    `errors` and every further problem found."""
+    snapshot = _check_against_file_and_database(rows, errors, default_unit, progress)
+    units = {row.unit_obj.id: row.unit_obj for row in rows if row.unit_obj is not None}
+    roles = _actor_roles(actor, units.values(), errors)
+    if errors:
+        raise ImportFailed(errors)
+    result = org_plan.plan(rows, snapshot, lambda row, key, message: errors.append(
+        RowError(row.number, label(key), message)))
+    if errors:                             # rows of this same file disagree in a way the checks could not foresee
+        raise ImportFailed(errors)
+    return result, roles
+
+
 # ---------------------------------------------------------------------------------------------- importing
-
-@dataclasses.dataclass
-class Counts:
-    branches: int = 0
-    teams: int = 0
-    members: int = 0
-    members_updated: int = 0
-    users: int = 0
-    roles: int = 0
-    rows: int = 0
-    unchanged_rows: int = 0
-
-    def add(self, other):
-        for f in dataclasses.fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-
-    def summary(self):
-        updated = f', {self.members_updated} members updated' if self.members_updated else ''
-        return (f'imported {self.branches} branches, {self.teams} teams, {self.members} members, '
-                f'{self.users} users, {self.roles} roles{updated} ({self.unchanged_rows} unchanged rows)')
-
-
-def _import_row(row, lookups, counts):
-    before = dataclasses.astuple(counts)
-    unit = row.unit_obj
-    branch = team = user = None
-    if row.branch:
-        branch = lookups.branch(unit, row.branch)
-        if branch is None:
-            branch = lookups.branches[(unit.id, row.branch)] = Branch.create(unit=unit, name=row.branch)
-            counts.branches += 1
-    if row.team:
-        team = lookups.team(branch, row.team)
-        if team is None:
-            team = lookups.teams[(branch.id, row.team)] = Team.create(branch=branch, name=row.team)
-            counts.teams += 1
-    if row.username:
-        user = lookups.user(row.username)
-        if user is None:
-            user = lookups.users[row.username] = get_or_create_user(row.username, row.name, password_hash=None)
-            counts.users += 1
-    if row.level == 'team':
-        member = _find_member(team, row)
-        if member is None:
-            member = add_member(team, row.name, employee_no=row.employee_no or None, user=user)
-            lookups.new_members.add(member.id)
-            counts.members += 1
-        else:
-            conflict = _member_conflict(member, row, user)
-            if conflict:     # rows of this same file disagree in a way the checks could not foresee
-                raise ImportFailed([RowError(row.number, label(conflict[0]), conflict[1])])
-            changes = {}
-            if row.employee_no and member.employee_no is None:
-                changes['employee_no'] = row.employee_no
-            if user is not None and member.user_id is None:
-                changes['user'] = user.id
-            if changes:
-                Member.update(**changes).where(Member.id == member.id).execute()
-                if member.id not in lookups.new_members:
-                    counts.members_updated += 1
-    if row.role != 'member':
-        place = {'team': team, 'branch': branch, 'unit': unit}[row.level]
-        columns = scope_columns(**{row.level: place})
-        held = RoleAssignment.select().where(
-            RoleAssignment.user == user, RoleAssignment.role == row.role, RoleAssignment.unit == columns['unit'],
-            RoleAssignment.branch == columns['branch'], RoleAssignment.team == columns['team']).exists()
-        if not held:
-            assign_role(user, row.role, **{row.level: place})
-            counts.roles += 1
-    counts.rows += 1
-    if dataclasses.astuple(counts)[:-2] == before[:-2]:
-        counts.unchanged_rows += 1
-
 
 def _progress(rows, enabled):
     if not enabled:
@@ -587,30 +486,19 @@ def _progress(rows, enabled):
     return click.progressbar(rows, label='importing', file=sys.stderr)
 
 
-def import_bytes(data, filename, default_unit=None, actor=None, progress=False):
+def import_bytes(data, filename, default_unit=None, actor=None, progress=False, limits=None):
     """Import the file's content (the web upload path); see `import_file`."""
-    if len(data) > MAX_BYTES:
-        raise _file_error(f'文件太大：超过 {MAX_BYTES // (1024 * 1024)} MB (file too large)')
-    rows, errors = read_rows(data, filename, default_unit=default_unit)
+    rows, errors = read_rows(data, filename, default_unit=default_unit, limits=limits)
     sha256 = hashlib.sha256(data).hexdigest()
     try:
+        # Checked first outside any transaction, so no write lock is held while a long file is checked and
+        # other writers carry on; then once more inside the short write transaction, in case the data changed.
+        _check(rows, errors, default_unit, actor, progress)
         with database.atomic():
-            lookups = _Lookups()
-            if default_unit and lookups.unit(default_unit) is None:
-                errors.append(RowError(None, None, f'默认单位「{default_unit}」不存在 (unknown default unit)'))
-            _check_against_file_and_database(rows, errors, lookups)
-            units = {row.unit_obj.id: row.unit_obj for row in rows if row.unit_obj is not None}
-            if actor is None:
-                actor = system_user()
-            roles = _actor_roles(actor, units.values(), errors)
-            if errors:
-                raise ImportFailed(errors)     # leaving the block rolls back (the system account, if new)
-
-            per_unit = {unit_id: Counts() for unit_id in units}
-            with _progress(rows, progress) as bar:
-                for row in bar:
-                    _import_row(row, lookups, per_unit[row.unit_obj.id])
-            for unit_id, counts in per_unit.items():
+            result, roles = _check(rows, [], default_unit, actor)
+            actor = actor or system_user()
+            org_plan.write(result)
+            for unit_id, counts in result.counts.items():
                 # the file name goes in the erasable free text, not in the chained payload
                 payload = {**dataclasses.asdict(counts), 'sha256': sha256}
                 audit.append('unit', unit_id, 'import_organisation', None, None, actor, roles[unit_id],
@@ -618,26 +506,28 @@ def import_bytes(data, filename, default_unit=None, actor=None, progress=False):
     except DatabaseError as err:
         raise _file_error(f'数据库拒绝了导入，未导入任何数据：{err} (the database refused the import)') from None
     total = Counts()
-    for counts in per_unit.values():
+    for counts in result.counts.values():
         total.add(counts)
     return total.summary()
 
 
-def import_file(path, default_unit=None, actor=None, progress=False):
+def import_file(path, default_unit=None, actor=None, progress=False, limits=None):
     """Import an .xlsx/.csv file, all rows or none. `default_unit` (a unit code or name) applies to rows
     whose 单位 cell is empty or to files without that column; `actor` (default: the system account) must
     be union staff of every unit in the file. Returns a one-line summary; raises ImportFailed."""
+    limits = limits or ImportLimits.from_environment()
     path = os.fspath(path)
     _extension(path)
     try:
-        if os.path.getsize(path) > MAX_BYTES:
-            raise _file_error(f'文件太大：超过 {MAX_BYTES // (1024 * 1024)} MB (file too large)')
+        size = os.path.getsize(path)
+        if size > limits.file_bytes:
+            raise _file_error(f'文件太大：超过 {limits.file_bytes // (1024 * 1024)} MB (file too large)')
         with open(path, 'rb') as handle:
-            data = handle.read()
+            data = handle.read(limits.file_bytes + 1)
     except FileNotFoundError:
         raise _file_error(f'找不到文件「{path}」 (file not found)') from None
     except IsADirectoryError:
         raise _file_error(f'「{path}」是目录，不是文件 (not a file)') from None
     except OSError as err:
         raise _file_error(f'无法读取文件「{path}」：{err.strerror or err} (cannot read the file)') from None
-    return import_bytes(data, path, default_unit=default_unit, actor=actor, progress=progress)
+    return import_bytes(data, path, default_unit=default_unit, actor=actor, progress=progress, limits=limits)

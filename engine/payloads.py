@@ -3,6 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from models import INNOVATION_TOPICS, TIERS
 
+from . import names
 from .errors import BadInput
 
 REASON_MAX = 2000
@@ -37,7 +38,7 @@ PAYLOADS = {cls.__name__: cls for cls in (ReturnItemsPayload, ScorePayload, Down
 
 
 def _name(**kw):
-    return fields.String(required=True, validate=validate.Length(min=1, max=kw.get('max', 200)))
+    return fields.String(required=True, validate=[validate.Length(min=1, max=kw.get('max', 200)), names.validate])
 
 
 class NewCampaign(Schema):

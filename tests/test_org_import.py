@@ -1,6 +1,7 @@
 """Importing the organisation from .xlsx/.csv: all rows or none, every problem reported with row and column,
 idempotent, audited; and the `import-org` command."""
 import csv
+import datetime
 import hashlib
 
 import openpyxl
@@ -8,7 +9,7 @@ import pytest
 from peewee import IntegrityError
 
 from engine import audit, org
-from engine import org_import
+from engine import org_import, org_plan
 from engine.org_import import ImportFailed, import_file
 from models import AuditRecord, Branch, Member, RoleAssignment, Team, Unit, User, database
 
@@ -257,15 +258,13 @@ def test_every_bad_row_is_reported_at_once(unit, tmp_path):
 
 
 def test_failure_mid_way_leaves_nothing_behind(unit, tmp_path, monkeypatch):
-    calls = []
+    real_write = org_plan.write
 
-    def flaky_assign_role(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            raise IntegrityError('UNIQUE constraint failed: role_assignment')
-        return org.assign_role(*args, **kwargs)
+    def write_then_fail(plan):
+        real_write(plan)              # every branch, team, user, member and role is written …
+        raise IntegrityError('UNIQUE constraint failed: role_assignment')       # … then the database refuses
 
-    monkeypatch.setattr(org_import, 'assign_role', flaky_assign_role)
+    monkeypatch.setattr(org_plan, 'write', write_then_fail)
     before = counts()
     err = failure(write_csv(tmp_path / 'org.csv', GOOD))
     assert where(err) == [(None, None)] and 'database refused' in err.errors[0].message
@@ -325,6 +324,19 @@ ROW_RULES = {
     'team too long': (row(team='班' * 101), '班组', '班组太长'),
     'employee number too long': (row(employee_no='9' * 41), '工号', '工号太长'),
     'unknown unit': (row(unit='不存在处'), '单位', '单位「不存在处」不存在'),
+    # what a spreadsheet does to numbers and names (issue 9 item 11)
+    'a number as a name': (row(name='12345'), '姓名', '是一个数字'),
+    'a decimal number as a team': (row(team='3.5'), '班组', '是一个数字'),
+    'a number as a branch': (row(branch='7'), '分会', '是一个数字'),
+    'scientific notation as 工号': (row(employee_no='1.5E+20'), '工号', '科学计数法'),
+    'scientific notation as username': (row(username='1.23457E+17'), '用户名', '科学计数法'),
+    'TRUE as 工号': (row(employee_no='True'), '工号', '逻辑值'),
+    'BEL in a team name': (row(team='装卸\x07一班'), '班组', 'U+0007'),
+    'ESC in a name': (row(name='张\x1b三'), '姓名', 'U+001B'),
+    'DEL in 工号': (row(employee_no='H\x7f1'), '工号', 'U+007F'),
+    'C1 control in a branch': (row(branch='一分\x9b会'), '分会', 'U+009B'),
+    'RTL override in a name': (row(name='张\u202e三'), '姓名', 'U+202E'),
+    'RTL isolate in a team': (row(team='装卸\u2067一班'), '班组', 'U+2067'),
 }
 
 
@@ -337,6 +349,38 @@ def test_row_rule(unit, tmp_path, name):
     assert fragment in err.errors[0].message
     assert '(' in err.errors[0].message and err.errors[0].message.endswith(')')     # English in parentheses
     assert Member.select().count() == 0
+
+
+def test_typed_xlsx_cells_where_text_is_expected_are_row_errors(unit, tmp_path):
+    rows = [row(name=12345),                                    # row 2: a number as a name
+            row(name='李四', employee_no=True),                   # row 3: TRUE as 工号
+            row(name='王五', employee_no=1.5e20),                 # row 4: 150000000000000000000 as Excel shows it
+            row(name='赵六', employee_no=1002.5),                 # row 5: not a whole number
+            row(name='钱七', team=7),                             # row 6: a number as a team
+            row(name=datetime.datetime(2024, 5, 1)),             # row 7: a date as a name
+            row(name='孙八', employee_no=-3),                     # row 8: a negative number
+            row(name='周九', employee_no=1234567890123456),       # row 9: 16 digits, more than Excel keeps
+            row(name='吴十', branch='一分\u202e会'),               # row 10: an RTL override in a name
+            row(name='郑一', username=False, role='班组长'),       # row 11: FALSE as a username
+            row(name='冯二', employee_no=1001),                   # row 12: fine: a whole number
+            row(name='陈三', employee_no=1002.0, username=10086)]  # row 13: fine: whole numbers
+    err = failure(write_xlsx(tmp_path / 'org.xlsx', rows))
+    assert where(err) == [(2, '姓名'), (3, '工号'), (4, '工号'), (5, '工号'), (6, '班组'), (7, '姓名'), (8, '工号'),
+                          (9, '工号'), (10, '分会'), (11, '用户名')], err.errors
+    messages = [e.message for e in err.errors]
+    assert '姓名是数字「12345」' in messages[0] and 'a number where a name is expected' in messages[0]
+    assert '工号是逻辑值 TRUE' in messages[1]
+    assert '工号「1.5E+20」不是有效的编号' in messages[2] and '150000000000000000000' not in messages[2]
+    assert '工号「1002.5」' in messages[3]
+    assert '日期' in messages[5] and 'U+202E' in messages[8]
+    assert Member.select().count() == 0
+
+
+def test_whole_numbers_as_employee_no_and_username_are_text(unit, tmp_path):
+    path = write_xlsx(tmp_path / 'org.xlsx', [row(employee_no=1001), row(name='李四', employee_no=1002.0, username=10086)])
+    assert import_file(path).startswith('imported 1 branches, 1 teams, 2 members, 1 users')
+    assert sorted(Member.select().tuples().select(Member.name, Member.employee_no)) == [('张三', '1001'), ('李四', '1002')]
+    assert User.get(username='10086').display_name == '李四'
 
 
 def test_longest_allowed_values_pass(unit, tmp_path):

@@ -203,6 +203,8 @@ def import_org_cmd(path, unit_code):
     try:
         summary = import_file(path, default_unit=unit_code, progress=True)
     except ImportFailed as err:
+        if err.file_error:             # one problem with the whole file: one line
+            fail(f'nothing imported: {err.file_error}')
         for line in err.report_lines():
             click.echo(line, err=True)
         fail(f'nothing imported: {err.bad_rows} bad row(s), {len(err.errors)} error(s)')

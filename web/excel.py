@@ -1,5 +1,6 @@
 """Excel export of a campaign: participation, applications with scores, innovation results."""
 import io
+import re
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
@@ -26,10 +27,19 @@ def _sheet(book, title, header, rows):
     return sheet
 
 
+# What an .xlsx cell cannot hold (XML 1.0 refuses these code points; openpyxl raises on C0 controls): stored
+# data from before names were checked, or written around the application, must still export.
+NOT_IN_XML = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+CELL_MAX = 32767          # Excel's longest cell text
+
+
 def _cell(value):
+    if not isinstance(value, str):
+        return value
+    value = NOT_IN_XML.sub('\ufffd', value)[:CELL_MAX]
     # Text that Excel would run as a formula is written as plain text (CSV/formula injection).
-    if isinstance(value, str) and value[:1] in ('=', '+', '-', '@', '\t', '\r'):
-        return "'" + value
+    if value[:1] in ('=', '+', '-', '@', '\t', '\r'):
+        return "'" + value[:CELL_MAX - 1]
     return value
 
 

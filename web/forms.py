@@ -1,6 +1,7 @@
 """Turning posted forms into engine input: allow-listed fields only, bad values become BadInput (422)."""
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from engine import names
 from engine.errors import BadInput
 from models import INNOVATION_TOPICS, TIERS
 
@@ -39,7 +40,7 @@ class NewInnovationForm(Schema):
 
     campaign_id = fields.Integer(required=True)
     year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = fields.String(required=True, validate=[validate.Length(min=1, max=200), names.validate])
     topic = fields.String(required=True, validate=validate.OneOf(INNOVATION_TOPICS))
     summary = fields.String(load_default='', validate=validate.Length(max=20000))
 
@@ -48,8 +49,8 @@ class DecisionForm(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    doc_number = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    doc_number = fields.String(required=True, validate=[validate.Length(min=1, max=60), names.validate])
+    title = fields.String(required=True, validate=[validate.Length(min=1, max=200), names.validate])
     year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
 
 

@@ -8,6 +8,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
 import workflows
+from engine import names
 from engine.checklist import EVIDENCE_KINDS
 from engine.runtime import KINDS
 from models import INNOVATION_TOPICS, TIERS
@@ -33,6 +34,13 @@ class Text(fields.String):
         if any('\ud800' <= ch <= '\udfff' for ch in text):
             raise ValidationError('不是有效的文字 (not valid text)')
         return text
+
+
+class Name(Text):
+    """A bounded name or title: also no control characters or bidi controls (engine/names.py)."""
+
+    def __init__(self, max_length, min_length=1, **kwargs):
+        super().__init__(max_length, min_length, validate=[names.validate], **kwargs)
 
 
 class UTCDateTime(fields.DateTime):
@@ -121,7 +129,7 @@ class NewApplicationSchema(NewParticipationSchema):
 
 class NewInnovationSchema(NewParticipationSchema):
     year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
-    title = Text(200, min_length=1, required=True)
+    title = Name(200, required=True)
     topic = fields.String(required=True, validate=validate.OneOf(INNOVATION_TOPICS))
     summary = Text(20000)
 
@@ -132,8 +140,8 @@ class EditEvidenceSchema(Schema):
 
 
 class RequirementChangesSchema(Schema):
-    title_zh = Text(200, min_length=1)
-    title_en = Text(200, min_length=1)
+    title_zh = Name(200)
+    title_en = Name(200)
     description = Text(2000)
     cadence = Text(100)
     evidence_kind = fields.String(validate=validate.OneOf(EVIDENCE_KINDS))
@@ -145,13 +153,13 @@ class RequirementChangesSchema(Schema):
 class NewRequirementSchema(RequirementChangesSchema):
     stage = fields.String(required=True, validate=validate.OneOf(STAGES))
     code = fields.String(required=True, validate=validate.Regexp(r'^[a-z][a-z0-9_]{1,39}$'))
-    title_zh = Text(200, min_length=1, required=True)
-    title_en = Text(200, min_length=1, required=True)
+    title_zh = Name(200, required=True)
+    title_en = Name(200, required=True)
 
 
 class NewDecisionSchema(Schema):
-    doc_number = Text(60, min_length=1, required=True, metadata={'description': '文号, e.g. 货工〔2026〕12号'})
-    title = Text(200, min_length=1, required=True)
+    doc_number = Name(60, required=True, metadata={'description': '文号, e.g. 货工〔2026〕12号'})
+    title = Name(200, required=True)
     year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
     application_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=1000),
                                   metadata={'description': 'applications whose 公示 has closed'})
