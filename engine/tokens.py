@@ -2,7 +2,6 @@
 fixed-window request counter per token kept in the database, so a limit holds across worker processes."""
 import hashlib
 import hmac
-import re
 import secrets
 import time
 
@@ -10,7 +9,7 @@ from peewee import Case
 
 from models import ApiToken, User, database
 
-from . import audit, clock
+from . import audit, clock, names
 from .errors import BadInput, InvalidTransition, NotAuthenticated, NotFound, Throttled
 
 SECRET_PREFIX = 'cz_'
@@ -25,7 +24,7 @@ def digest(secret):
 
 def _clean_name(name):
     name = (name if isinstance(name, str) else '').strip()
-    if not 1 <= len(name) <= NAME_MAX or re.search(r'[\x00-\x1f\x7f]', name):
+    if not 1 <= len(name) <= NAME_MAX or names.problem(name):
         raise BadInput(f'令牌名称应为1–{NAME_MAX}个字 (token name: 1-{NAME_MAX} characters, no control characters)',
                        {'fields': {'name': ['invalid']}})
     return name

@@ -24,7 +24,7 @@ def test_a_token_is_stored_as_a_hash_and_its_creation_audited(world):
     assert tokens.authenticate(secret).user_id == world.leader1.id
 
 
-@pytest.mark.parametrize('name', ['', '   ', 'x' * 61, 'tab\there', None, 5])
+@pytest.mark.parametrize('name', ['', '   ', 'x' * 61, 'tab\there', None, 5, 'c1\x85name', 'gpj\u202eexe.jpg'])
 def test_a_token_needs_a_sensible_name(world, name):
     with pytest.raises(BadInput):
         tokens.create_token(world.leader1, name)
