@@ -18,8 +18,9 @@ def cli_on_test_db(db, tmp_path):
 
     def run(*args):
         result = runner.invoke(args=list(args))
-        assert 'Traceback' not in result.output
+        assert 'Traceback' not in result.output, result.output
         return result
+    run.world = world
     return run
 
 

@@ -7,27 +7,16 @@ import pytest
 
 import engine
 from engine import audit
-from models import AuditHead, AuditRecord, Campaign, audit_guards, database, is_sqlite
+from models import AuditHead, AuditRecord, Campaign, audit_guards, database
 
-from conftest import World, _url
+from conftest import _url
+from test_backup import cli_on_test_db  # noqa: F401 — the same CLI on the test database
 from web import create_app
 
 
 @pytest.fixture
-def cli(db, tmp_path):
-    world = World()
-    world.launch()
-    world.enrol()
-    app = create_app({'DATABASE_URL': _url(tmp_path)})
-    runner = app.test_cli_runner()
-
-    def run(*args):
-        result = runner.invoke(args=list(args))
-        assert 'Traceback' not in result.output, result.output
-        return result
-    run.world = world
-    run.app = app
-    return run
+def cli(cli_on_test_db):
+    return cli_on_test_db
 
 
 def backup(cli, tmp_path, name):
