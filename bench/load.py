@@ -62,9 +62,9 @@ def cast(work, staff):
 def prepare(url, users, teams_per_leader, seed, log, demo_history=True):
     """A fresh schema, the demo (or only its unit), the extra work, API tokens for the API users; the baseline to
     compare with."""
-    from engine.tokens import create_token
+    from engine import create_token
     from models import AuditRecord, Team, User, create_schema, database, open_database
-    from web import demo
+    from cli import demo
     open_database(url)
     if not url.startswith('sqlite'):
         database.execute_sql('DROP SCHEMA IF EXISTS public CASCADE')

@@ -13,7 +13,7 @@ from collections import Counter
 from peewee import fn
 
 from engine import audit
-from engine.runtime import KINDS
+from engine import KINDS
 from models import AuditHead, AuditRecord, Evidence
 
 

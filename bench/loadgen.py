@@ -6,7 +6,7 @@ review, party secretaries stage approvals to co-sign.
 Each load branch has two chairs (its own, and the previous branch's as deputy), so two reviewers work
 through the same inbox and sometimes decide on the same item at once: the second gets 409.
 
-Run after the demo seed (web/demo.py) on the same database, or after `minimal_unit()` where the demo's
+Run after the demo seed (cli/demo.py) on the same database, or after `minimal_unit()` where the demo's
 history is not wanted (the short CI run); deterministic for a given seed."""
 import random
 from dataclasses import dataclass, field
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import engine
 from engine import org
 from models import Branch, Campaign, Requirement, Team, Unit, User, database
-from web.demo import AUDITOR, GIVEN, PASSWORD, STAFF, SURNAMES, UNIT
+from cli.demo import AUDITOR, GIVEN, PASSWORD, STAFF, SURNAMES, UNIT
 
 # What each team's participation looks like when the load starts, cycled over the teams.
 OPENINGS = ['requested', 'pop_empty', 'pop_submitted', 'pop_cosign', 'pop_returned', 'pop_partial',

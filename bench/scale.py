@@ -24,7 +24,9 @@ sys.path.insert(0, HERE)
 # The chain is hashed with this key when the database is built and verified with it afterwards.
 os.environ.setdefault('CHUANGZHENG_AUDIT_KEY', 'chuangzheng-scale-benchmark-audit-key-2026')
 
-from engine.audit import audit_key  # noqa: E402
+import engine  # noqa: E402
+
+audit_key = engine.audit.audit_key
 from scale_build import build_postgres, build_sqlite, cache_folder  # noqa: E402
 from scale_org import Plan  # noqa: E402
 

@@ -1,13 +1,16 @@
 """The rows of a provincial-size database for bench/scale.py, cloned from the demo: every synthetic team copies a
 demo team's participation, evidence, applications, scores, objections and innovation results, and the audit
 chain copies the demo's history record by record — each edit of evidence repeated to reach the asked number of
-records — hashed exactly as engine.audit.append does (record_hash, personal_digest)."""
+records — hashed exactly as engine.chain.audit.append does (record_hash, personal_digest)."""
 import datetime
 import hashlib
 import json
 import sqlite3
 
-from engine.audit import GENESIS_HASH, personal_digest, record_hash
+import engine  # noqa: E402
+
+GENESIS_HASH, personal_digest, record_hash = (engine.audit.GENESIS_HASH, engine.audit.personal_digest,
+                                             engine.audit.record_hash)
 
 TEAM_TABLES = ('participation', 'evidence', 'attachment', 'application', 'score', 'objection', 'innovation_result')
 UNIT_TABLES = ('campaign', 'requirement', 'commendation_decision')

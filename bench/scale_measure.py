@@ -63,7 +63,8 @@ def _signed_in(app, user):
 
 
 def _api_token(user):
-    from engine.tokens import PREFIX_LENGTH, SECRET_PREFIX, digest
+    import engine
+    PREFIX_LENGTH, SECRET_PREFIX, digest = engine.tokens.PREFIX_LENGTH, engine.tokens.SECRET_PREFIX, engine.tokens.digest
     from models import ApiToken
     secret = SECRET_PREFIX + 'scale-benchmark-' + str(user.id)
     if not ApiToken.select().where(ApiToken.token_hash == digest(secret)).exists():
@@ -80,7 +81,7 @@ def _get(client, path, headers=None):
 
 def measure_pages(url, repeats):
     import web
-    from engine.queries import timeline
+    from engine import timeline
     app = web.create_app({'DATABASE_URL': url, 'TESTING': True, 'SECRET_KEY': 'scale-bench',
                           'API_RATE_LIMIT': 10 ** 9})
     with app.app_context():
@@ -96,7 +97,7 @@ def measure_pages(url, repeats):
         ('inbox', "branch chair's inbox /inbox", _get(chair, '/inbox')),
         ('dashboard', "union staff's dashboard /campaigns/<id>", _get(staff, f'/campaigns/{people["campaign"].id}')),
         ('team_page', "team leader's team page /teams/<id>", _get(leader, f'/teams/{part.team_id}')),
-        ('history', 'engine.queries.timeline (participation)', lambda: timeline('participation', part.id)),
+        ('history', 'engine.reads.queries.timeline (participation)', lambda: timeline('participation', part.id)),
         ('object_page', 'object page /objects/participation/<id> (chair)',
          _get(chair, f'/objects/participation/{part.id}')),
         ('api_inbox', 'API /api/v1/inbox (chair)', _get(chair, '/api/v1/inbox', token)),
@@ -121,7 +122,7 @@ def measure_pages(url, repeats):
 
 
 def _inbox_size(user):
-    from engine.queries import inbox
+    from engine import inbox
     return len(inbox(user))
 
 

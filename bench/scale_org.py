@@ -4,7 +4,7 @@ part next to a given team. Pure data: no database here."""
 import random
 from dataclasses import dataclass, field
 
-from web.demo import GIVEN, SURNAMES
+from cli.demo import GIVEN, SURNAMES
 
 
 @dataclass

@@ -14,8 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import engine  # noqa: E402
-from engine import audit, backup, org  # noqa: E402
-from engine.privacy import erase_person  # noqa: E402
+from engine import BackupError, audit, backup, erase_person, org, restore  # noqa: E402
 from models import (AuditHead, AuditRecord, Branch, Campaign, Team, Unit, audit_guards, create_schema,  # noqa: E402
                     database, is_sqlite, open_database)
 
@@ -193,7 +192,7 @@ def attacks(url, folder):
         audit_guards.drop_guards()
         database.execute_sql("UPDATE audit_record SET to_state = 'approved' WHERE seq = 3")
         target = os.path.join(folder, f'tampered-{os.getpid()}-{id(w)}.dump')
-        backup.backup(url, target)
+        backup(url, target)
         database.execute_sql("UPDATE audit_record SET to_state = (SELECT to_state FROM audit_record WHERE seq = 3) "
                              "WHERE seq = 3")
         return _restore(url, target, [])
@@ -203,7 +202,7 @@ def attacks(url, folder):
         audit_guards.drop_guards()
         cut_tail(AuditRecord.select().count() - 2)
         target = os.path.join(folder, f'cut-{os.getpid()}-{id(w)}.dump')
-        backup.backup(url, target)
+        backup(url, target)
         return (f'without a checkpoint: {_restore(url, target, [])}; with the kept checkpoint: '
                 f'{_restore(url, target, [kept])}')
 
@@ -234,8 +233,8 @@ def attacks(url, folder):
 def _restore(url, target, kept):
     before = AuditRecord.select().count()
     try:
-        backup.restore(url, target, replace=True, checkpoints=kept)
-    except backup.BackupError as err:
+        restore(url, target, replace=True, checkpoints=kept)
+    except BackupError as err:
         after = AuditRecord.select().count()
         return f'refused ({err.message.split("(")[0].strip()[:90]}); database untouched: {before == after}'
     return 'restored; ' + verdict()

@@ -36,7 +36,7 @@ def fresh_database(url):
 
 def world_with_requests(n):
     from conftest import World
-    from engine.org import assign_role, get_or_create_user
+    from engine import assign_role, get_or_create_user
     world = World()
     world.launch()
     ids = []

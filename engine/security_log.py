@@ -13,7 +13,7 @@ import logging
 import re
 import unicodedata
 
-from .errors import EngineError
+from engine.errors import EngineError
 
 log = logging.getLogger('chuangzheng.security')
 
@@ -50,7 +50,7 @@ def object_name(record):
     """'participation#7' for a workflow record, 'team#3' for a team …; None for no record."""
     if record is None:
         return None
-    from .runtime import TYPE_OF_MODEL
+    from engine.door.runtime import TYPE_OF_MODEL
     kind = TYPE_OF_MODEL.get(type(record)) or type(record).__name__.lower()
     return f'{kind}#{getattr(record, "id", None) if getattr(record, "id", None) is not None else "new"}'
 
@@ -73,7 +73,7 @@ def event(name, outcome, *, actor=None, username=None, obj=None, reason=None, le
 @contextlib.contextmanager
 def refusals(name, actor, obj):
     """Log an engine action refused for any reason, once (a refused authorisation is logged where it is decided,
-    engine.permissions.refuse): a guard, a conflict, an event that does not apply, bad input."""
+    engine.door.permissions.refuse): a guard, a conflict, an event that does not apply, bad input."""
     try:
         yield
     except EngineError as err:

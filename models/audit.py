@@ -1,4 +1,4 @@
-"""The append-only, hash-chained audit history. Only engine.audit writes here."""
+"""The append-only, hash-chained audit history. Only engine.chain.audit writes here."""
 from peewee import AutoField, BigIntegerField, CharField, DateTimeField, IntegerField, TextField
 
 from .db import BaseModel, JSONField

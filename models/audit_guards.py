@@ -41,7 +41,7 @@ SQLITE_GUARDS = {
 
 _PG_RAISE = "RAISE EXCEPTION 'audit records are append-only'"
 # function name → body; each refuses unless the row change is one the application makes. The application
-# appends on PostgreSQL with one statement (engine.statements: record and personal part as WITH parts of the
+# appends on PostgreSQL with one statement (engine.door.statements: record and personal part as WITH parts of the
 # head's UPDATE), whose parts may see the head before or after it moves: the insert guards accept both.
 POSTGRES_FUNCTIONS = {
     'audit_append_only': f'BEGIN {_PG_RAISE}; END',

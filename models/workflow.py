@@ -1,6 +1,6 @@
 """Objects that run through a state machine: campaigns, participations, applications, innovation results.
 
-Their `state` and `version` columns are written only by the engine (engine.runtime)."""
+Their `state` and `version` columns are written only by the engine (engine.door.runtime)."""
 from peewee import (AutoField, CharField, DateTimeField, FloatField, ForeignKeyField,
                     IntegerField, TextField, BooleanField)
 

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 import engine
-from engine import org
+from engine.organisation import org
 from models import (ALL_MODELS, Campaign, Participation, Application, InnovationResult, Team, Unit, Branch, User,
                     create_schema, database, open_database)
 

@@ -10,8 +10,8 @@ from collections import Counter
 
 from peewee import SqliteDatabase
 
-from engine import audit
-from engine.runtime import KINDS
+from engine.chain import audit
+from engine.door.runtime import KINDS
 from models import AuditHead, AuditPersonal, AuditRecord, database
 
 from bench.load_server import gunicorn_process

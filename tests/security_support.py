@@ -10,7 +10,8 @@ import re
 from hypothesis import HealthCheck, settings, strategies as st
 
 import engine
-from engine import org, tokens
+from engine.organisation import org
+from engine.organisation import tokens
 from models import (Application, CommendationDecision, InnovationResult, Objection, Participation, Requirement, Score,
                     Team, User, database, is_sqlite)
 

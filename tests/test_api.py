@@ -8,7 +8,7 @@ import re
 import pytest
 
 import engine
-from engine import tokens
+from engine.organisation import tokens
 from models import ApiToken, AuditPersonal, AuditRecord, Evidence, Participation, Requirement, User, database
 
 from conftest import set_state
@@ -47,7 +47,7 @@ class Client:
         return self.call('POST', path, who, json=body if body is not None else {}, **kw)
 
     def fire(self, who, record, event, body=None, **kw):
-        object_type = engine.runtime.object_type_of(record)
+        object_type = engine.door.runtime.object_type_of(record)
         return self.post(f'/objects/{object_type}/{record.id}/events/{event}', who, body, **kw)
 
 
@@ -657,7 +657,7 @@ def test_drive_the_demo_campaign_through_the_api(db, tmp_path):
     """What the docs page's quick start shows: a team leader records evidence and submits the stage, the
     branch chair approves, the party secretary co-signs, the auditor reads it in the global log."""
     from models import RoleAssignment, Team
-    from web import demo
+    from cli import demo
     application = make_app(tmp_path)
     demo.seed()
     team = Team.get(Team.name == '东场安全质量班')

@@ -15,9 +15,9 @@ from collections import Counter
 import pytest
 from werkzeug.serving import make_server
 
-from engine.tokens import create_token
+from engine.organisation.tokens import create_token
 from models import User, database
-from web import demo
+from cli import demo
 
 from web_fixtures import make_app
 

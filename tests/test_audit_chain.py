@@ -5,8 +5,8 @@ import pytest
 from peewee import DatabaseError
 
 import engine
-from engine import audit
-from engine.privacy import erase_person
+from engine.chain import audit
+from engine.chain.privacy import erase_person
 from models import AuditHead, AuditPersonal, AuditRecord, audit_guards, database, is_sqlite
 
 from scenarios import participation_in
@@ -185,7 +185,7 @@ def test_erased_looking_record_after_the_persons_erasure_is_forged(history, worl
 
 
 def test_forged_erasure_is_flagged_in_the_object_history(history, world):
-    from engine.queries import timeline
+    from engine.reads.queries import timeline
     drop_append_only_guards()
     seq = record_of(world.chair1).seq
     row = AuditRecord.get(AuditRecord.seq == seq)
@@ -241,7 +241,7 @@ def test_rewrite_with_the_right_key_is_caught_by_a_later_checkpoint(history, wor
 
 
 def test_signed_checkpoint_lines(history, tmp_path, monkeypatch):
-    from engine import checkpoints
+    from engine.chain import checkpoints
     key = audit.audit_key()
     line = checkpoints.append_to(str(tmp_path / 'kept.txt'), key)
     assert line.startswith(audit.checkpoint() + ' at=') and '+08:00 sig=' in line

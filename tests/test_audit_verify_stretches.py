@@ -5,7 +5,9 @@ import dataclasses
 
 import pytest
 
-from engine import audit, chain_scan, chain_workers
+from engine.chain import audit
+from engine.chain import scan as chain_scan
+from engine.chain import workers as chain_workers
 from models import AuditRecord, audit_guards, database, is_sqlite
 
 RECORDS = 40
@@ -60,7 +62,7 @@ def both_ways(**options):
 
 
 def test_the_fast_hash_is_the_reference_hash(chain):
-    """Every record's hash recomputed from raw rows equals engine.audit.record_hash of the peewee row."""
+    """Every record's hash recomputed from raw rows equals engine.chain.audit.record_hash of the peewee row."""
     key, checker = audit.audit_key(), chain_scan.Checker(audit.audit_key())
     rows = {row[0]: row for row in database.execute_sql(f'{chain_scan.SELECT} ORDER BY r.seq').fetchall()}
     for record in AuditRecord.select().order_by(AuditRecord.seq):
@@ -177,7 +179,7 @@ def test_records_appended_while_the_stretches_are_checked_are_checked_too(chain,
 
 def test_stretches_accept_a_real_erasure(chain, stretches, world):
     """The workers learn which personal parts were erased by erase-person: those verify as erased, not forged."""
-    from engine.privacy import erase_person
+    from engine.chain.privacy import erase_person
     assert erase_person(world.leader1, '本人申请') > 0
     here, there = both_ways()
     assert here == there and here['ok'], here['problems']

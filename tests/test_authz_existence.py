@@ -15,7 +15,7 @@ import re
 import pytest
 
 import engine
-from engine import tokens
+from engine.organisation import tokens
 from models import Attachment, Evidence, Participation, Requirement
 
 from conftest import set_state

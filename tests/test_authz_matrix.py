@@ -36,7 +36,8 @@ from werkzeug.test import encode_multipart
 
 import engine
 import workflows
-from engine import org, tokens
+from engine.organisation import org
+from engine.organisation import tokens
 from models import (Attachment, Campaign, CommendationDecision, Evidence, Objection, Participation,
                     Requirement, Unit, create_schema, database, open_database)
 from web.views.review import BULK_EVENTS

@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 import engine
-from engine import audit
+from engine.chain import audit
 from models import AuditHead, AuditRecord, Campaign, audit_guards, database
 
 from conftest import _url

@@ -97,13 +97,13 @@ def test_set_password_rules(cli, ready):
     assert cli('set-password', 'ghost', '--password', 'longenough1').exit_code != 0
     result = cli('set-password', 'staff', '--password', 'longenough1')
     assert result.exit_code == 0
-    from engine.org import check_password
+    from engine.organisation.org import check_password
     from models import User
     assert check_password(User.get(User.username == 'staff'), 'longenough1')
 
 
 def test_erase_person_keeps_the_chain_verifiable(cli, ready):
-    from engine import audit
+    from engine.chain import audit
     from models import User
     ready.enrol()
     assert cli('erase-person', 'leader1').exit_code != 0          # --reason is required

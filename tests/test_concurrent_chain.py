@@ -3,8 +3,8 @@ verifiable sequence and every decision is in it exactly once."""
 import multiprocessing
 
 import engine
-from engine import audit
-from engine.org import assign_role, get_or_create_user
+from engine.chain import audit
+from engine.organisation.org import assign_role, get_or_create_user
 from models import AuditRecord, Participation, Team, User, database, open_database
 
 from conftest import password_hash

@@ -3,10 +3,11 @@ import click
 import pytest
 
 import workflows
-from engine import audit, clock
+from engine import clock
+from engine.chain import audit
 from models import (ROLES, Application, AuditRecord, Campaign, InnovationResult, Participation, RoleAssignment,
                     Team, Unit, User)
-from web import demo
+from cli import demo
 
 
 def last_audit(object_type, object_id):

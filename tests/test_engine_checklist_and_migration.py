@@ -6,10 +6,10 @@ import pytest
 
 import engine
 import workflows
-from engine import audit
-from engine.checklist import add_requirement, update_requirement
-from engine.machines import machine_for
-from engine.migration import migrate_records
+from engine.chain import audit
+from engine.actions.checklist import add_requirement, update_requirement
+from engine.door.machines import machine_for
+from engine.actions.migration import migrate_records
 from models import AuditRecord, Participation, Requirement
 from workflows import participation
 from workflows.definition import Workflow

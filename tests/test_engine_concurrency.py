@@ -6,8 +6,8 @@ import threading
 import pytest
 
 import engine
-from engine import audit
-from engine.effects import EFFECTS
+from engine.chain import audit
+from engine.rules.effects import EFFECTS
 from models import AuditHead, AuditRecord, Evidence, Participation, User, database, open_database
 
 from scenarios import participation_in
@@ -139,7 +139,7 @@ def test_evidence_edit_conflicts_with_concurrent_submit(world):
 
 
 def test_two_schedulers_at_once_close_a_notice_once(world):
-    from engine import scheduler
+    from engine.actions import scheduler
     from scenarios import application_in
     app = application_in(world, 'publicized', event='close_notice')
     barrier = threading.Barrier(2)

@@ -5,8 +5,8 @@ import os
 import pytest
 
 import engine
-from engine import audit
-from engine.evidence import MAX_FILE_BYTES, upload_dir
+from engine.chain import audit
+from engine.actions.evidence import MAX_FILE_BYTES, upload_dir
 from models import AuditRecord, Attachment, Evidence, Participation, Requirement
 
 from scenarios import participation_in

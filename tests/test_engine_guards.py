@@ -5,7 +5,7 @@ import pytest
 
 import engine
 from engine import clock
-from engine.guards import GUARDS
+from engine.rules.guards import GUARDS
 from models import Application, Campaign, CommendationDecision, Evidence, Objection, Participation, Requirement, Team
 
 from conftest import set_state

@@ -3,10 +3,10 @@ import hashlib
 
 import pytest
 
-from engine import tokens
-from engine.access import can_view
+from engine.organisation import tokens
+from engine.reads.access import can_view
 from engine.errors import BadInput, InvalidTransition, NotAuthenticated, NotFound, Throttled
-from engine.scope import visible_branches, visible_campaigns, visible_records, visible_teams, visible_units
+from engine.reads.scope import visible_branches, visible_campaigns, visible_records, visible_teams, visible_units
 from models import ApiToken, Application, AuditRecord, Branch, InnovationResult, Participation, Team, Unit, User
 
 from scenarios import application_in, innovation_in, participation_in

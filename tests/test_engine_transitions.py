@@ -4,7 +4,7 @@ import pytest
 
 import engine
 import workflows
-from engine import audit
+from engine.chain import audit
 from models import AuditRecord
 
 from scenarios import actor_for, inputs_for, make
@@ -46,7 +46,7 @@ def test_every_event_from_every_state(world, workflow_name, state, event):
 
 
 def test_machines_have_no_back_doors():
-    from engine.machines import machine_for
+    from engine.door.machines import machine_for
     for (name, version) in workflows.DEFINITIONS:
         machine = machine_for(name, version)
         assert not any(trigger.startswith('to_') for trigger in machine.events)
@@ -69,7 +69,7 @@ def test_permission_is_checked_on_the_route_that_fires(world, monkeypatch):
     """Two routes of one event with different rules: the machine chooses the route first, and only the rule of
     the transition that will actually fire decides (it used to be the first candidate's rule)."""
     import copy
-    from engine import machines
+    from engine.door import machines
     from engine.errors import NotPermitted
     from workflows import participation as definition
     from workflows.definition import Workflow

@@ -14,9 +14,11 @@ import zipfile
 import psycopg2
 import pytest
 
-from engine import import_limits, org_import, spreadsheet
-from engine.import_limits import ImportLimits
-from engine.org_import import ImportFailed, import_bytes, import_file, read_rows
+from engine.organisation import import_limits
+from engine.organisation import org_import
+from engine.organisation import spreadsheet
+from engine.organisation.import_limits import ImportLimits
+from engine.organisation.org_import import ImportFailed, import_bytes, import_file, read_rows
 from models import AuditRecord, Branch, Member, Unit
 
 import hostile_files as hostile

@@ -7,7 +7,8 @@ import openpyxl
 import pytest
 
 import engine
-from engine import names, org
+from engine import names
+from engine.organisation import org
 from engine.errors import BadInput
 from models import (AuditRecord, Campaign, CommendationDecision, InnovationResult, Requirement, Team, Unit, User)
 
@@ -94,7 +95,7 @@ class Api:
 
     def post(self, path, who, body, method='POST', version=None):
         if who not in self.secrets:
-            self.secrets[who] = engine.tokens.create_token(User.get(User.username == who), 'test')[1]
+            self.secrets[who] = engine.organisation.tokens.create_token(User.get(User.username == who), 'test')[1]
         headers = {'Authorization': f'Bearer {self.secrets[who]}'}
         if version is not None:
             headers['If-Match'] = f'"{version}"'

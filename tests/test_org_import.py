@@ -8,9 +8,11 @@ import openpyxl
 import pytest
 from peewee import IntegrityError
 
-from engine import audit, org
-from engine import org_import, org_plan
-from engine.org_import import ImportFailed, import_file
+from engine.chain import audit
+from engine.organisation import org
+from engine.organisation import org_import
+from engine.organisation import org_plan
+from engine.organisation.org_import import ImportFailed, import_file
 from models import AuditRecord, Branch, Member, RoleAssignment, Team, Unit, User, database
 
 HEADER = ['单位', '分会', '班组', '姓名', '工号', '角色', '用户名']

@@ -7,7 +7,7 @@ import pytest
 from peewee import DatabaseError
 
 import engine
-from engine import audit
+from engine.chain import audit
 from models import Campaign, database, is_sqlite, open_database
 from models.least_privilege import grant_statements
 

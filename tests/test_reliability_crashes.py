@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from engine.org import assign_role, get_or_create_user
+from engine.organisation.org import assign_role, get_or_create_user
 from models import Attachment, AuditRecord, Team, database, is_sqlite
 
 from conftest import World, password_hash

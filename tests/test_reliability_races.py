@@ -12,9 +12,9 @@ from collections import Counter
 
 import pytest
 
-from engine import tokens
-from engine.org import assign_role, get_or_create_user
-from engine.runtime import object_type_of
+from engine.organisation import tokens
+from engine.organisation.org import assign_role, get_or_create_user
+from engine.door.runtime import object_type_of
 from models import (Application, AuditRecord, CommendationDecision, Participation, Requirement, Team, database,
                     is_sqlite)
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from engine import audit
+from engine.chain import audit
 from models import ALL_MODELS, database, is_sqlite, open_database
 from models.audit import AuditHead, SchemaInfo
 from models.migrations import MIGRATIONS, current_version, latest_version, upgrade
@@ -65,7 +65,7 @@ def test_release_upgrades_to_the_current_schema(empty_db, version):
         assert indexes <= actual[table][1], table
     from models import audit_guards
     assert audit_guards.problems() == []          # the older releases' guards are replaced by the current set
-    from web.demo import seed
+    from cli.demo import seed
     seed()
     assert audit.verify().ok
 

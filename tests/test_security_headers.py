@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from engine import tokens
+from engine.organisation import tokens
 from models import Participation, User
 from web import security
 

@@ -25,8 +25,8 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 import engine
-from engine import audit
-from engine.evidence import upload_dir
+from engine.chain import audit
+from engine.actions.evidence import upload_dir
 from models import (Application, Attachment, AuditRecord, Branch, InnovationResult, Objection, Participation,
                     Team, User)
 from models.workflow import TIERS, INNOVATION_TOPICS
@@ -362,7 +362,7 @@ class Api:
 
     def headers(self, who, if_match=None):
         if who not in self.secrets:
-            from engine import tokens
+            from engine.organisation import tokens
             self.secrets[who] = tokens.create_token(sec.user(who), 'hostile')[1]
         headers = {'Authorization': f'Bearer {self.secrets[who]}'}
         if if_match is not None:

@@ -17,7 +17,8 @@ import urllib.request
 import pytest
 
 import engine
-from engine import security_log, tokens
+from engine import security_log
+from engine.organisation import tokens
 from web.logging_setup import Formatter
 
 from conftest import World, _url

@@ -1,6 +1,7 @@
 """The hand-written statements of the transition hot path (engine/statements.py) read and write exactly what the
 peewee queries they replace would."""
-from engine import org, statements
+from engine.organisation import org
+from engine.door import statements
 from models import Application, Campaign, Member, Participation, RoleAssignment
 
 

@@ -12,7 +12,8 @@ import openpyxl
 import pytest
 
 import engine
-from engine import audit, clock
+from engine import clock
+from engine.chain import audit
 from models import (audit_guards, Application, Attachment, AuditRecord, Campaign, CommendationDecision, Objection,
                     Participation, Requirement, Team, database, is_sqlite)
 
@@ -247,7 +248,7 @@ def test_chair_sees_a_team_page_without_the_leaders_forms(site):
 
 def test_leader_of_several_teams_gets_a_list(site):
     world = site.world
-    from engine import org
+    from engine.organisation import org
     org.assign_role(world.leader1, 'team_leader', team=world.t2)
     page = site.client('leader1').get('/team')
     assert page.status_code == 200

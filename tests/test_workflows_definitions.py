@@ -4,7 +4,7 @@ import copy
 import pytest
 
 import workflows
-from engine.machines import KNOWN
+from engine.door.machines import KNOWN
 from workflows import campaign
 from workflows.definition import Workflow
 from workflows.validate import DefinitionError, problems_in, validate

@@ -21,7 +21,8 @@ def create_app(config=None):
     os.makedirs(app.instance_path, exist_ok=True)
     open_database(app.config['DATABASE_URL'])
 
-    from . import cli, errors, extensions, helpers, logging_setup, security
+    import cli
+    from . import errors, extensions, helpers, logging_setup, security
     logging_setup.init_app(app)
     extensions.login_manager.init_app(app)
     extensions.csrf.init_app(app)

@@ -3,7 +3,7 @@ mermaid.js), with the object's current state highlighted."""
 import re
 
 import workflows
-from engine.runtime import KINDS
+from engine import KINDS
 
 from .helpers import lang
 

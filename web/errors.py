@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from peewee import DataError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import Conflict, EngineError, GuardFailed
+from engine import Conflict, EngineError, GuardFailed
 
 from .helpers import lang
 from .logging_setup import log_refusal, log_refused_request
@@ -33,7 +33,7 @@ def _size(limit):
 
 def too_large_message():
     """What was too large, and the limits: files (a multipart form) or the request as a whole."""
-    from engine.evidence import MAX_FILE_BYTES
+    from engine import MAX_FILE_BYTES
     limit = _size(request.max_content_length or current_app.config.get('MAX_CONTENT_LENGTH') or 0)
     if request.mimetype == 'multipart/form-data':
         return _('上传的文件过大：每个文件最多 %(file)s，一次提交合计最多 %(limit)s。', file=_size(MAX_FILE_BYTES),

@@ -2,7 +2,7 @@
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from engine import names
-from engine.errors import BadInput
+from engine import BadInput
 from models import INNOVATION_TOPICS, TIERS
 
 

@@ -4,7 +4,7 @@ from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
 import workflows
-from engine.runtime import KINDS
+from engine import KINDS
 from workflows.requirements import CADENCE_LABELS
 from workflows.settings import TIER_LABELS, TOPIC_LABELS
 from workflows.stages import STAGE_LABELS
@@ -105,7 +105,7 @@ def current_roles():
 
 def inbox_count():
     if 'inbox_count' not in g:
-        from engine.queries import inbox
+        from engine import inbox
         g.inbox_count = len(inbox(current_user.user)) if current_user.is_authenticated else 0
     return g.inbox_count
 

@@ -12,7 +12,8 @@ import logging.config
 from flask import g, has_request_context, request
 
 from engine import security_log
-from engine.security_log import field, log_safe
+
+field, log_safe = security_log.field, security_log.log_safe
 
 
 def request_context():

@@ -16,7 +16,9 @@ import urllib.parse
 import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from engine.security_log import log_safe  # noqa: F401  (how client-supplied words go into a log line)
+from engine import security_log
+
+log_safe = security_log.log_safe     # how client-supplied words go into a log line
 
 CSP = '; '.join([
     "default-src 'self'",

@@ -1,11 +1,11 @@
 """Campaigns: read them with their checklists and participation against the targets; union staff edit the
 checklist and issue commendation decisions (表彰决定). Every change goes through the engine, audited."""
 import engine
-from engine.access import find_visible
-from engine.checklist import add_requirement, update_requirement
-from engine.commendation import issue_decision
-from engine.guards import participation_by_branch
-from engine.scope import visible_campaigns
+from engine import find_visible
+from engine import add_requirement, update_requirement
+from engine import issue_decision
+from engine import participation_by_branch
+from engine import visible_campaigns
 from models import Application, Campaign, Requirement
 from workflows.settings import campaign_setting
 from workflows.stages import STAGES

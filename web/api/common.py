@@ -1,10 +1,10 @@
 """Small pieces the API blueprints share: path ids, keyset pages, the version a client saw (objects are loaded by
-engine.access.find_visible: 404 alike for missing ones and those the caller may not see)."""
+engine.find_visible: 404 alike for missing ones and those the caller may not see)."""
 import re
 
 from flask_smorest import Blueprint
 
-from engine.errors import BadInput
+from engine import BadInput
 
 from .auth import authenticate
 from .schemas import IF_MATCH, MAX_ID, OBJECT_TYPES

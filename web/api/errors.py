@@ -10,7 +10,7 @@ from marshmallow import Schema, fields
 from peewee import DataError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import EngineError, GuardFailed, NotAuthenticated, Throttled
+from engine import EngineError, GuardFailed, NotAuthenticated, Throttled
 
 from ..errors import in_language
 from ..logging_setup import log_refusal, log_refused_request

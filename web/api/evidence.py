@@ -5,9 +5,9 @@ import os
 from flask import send_file
 
 import engine
-from engine.access import find_visible, find_visible_attachment
-from engine.errors import NotFound
-from engine.evidence import upload_dir
+from engine import find_visible, find_visible_attachment
+from engine import NotFound
+from engine import upload_dir
 from models import Evidence, Participation, Requirement
 
 from . import schemas as s
@@ -62,7 +62,7 @@ def upload(headers, files, participation_id, requirement_id):
     participation = find_visible(actor(), 'participation', participation_id)
     version = seen_version(headers)
     upload_ = files['file']
-    data = upload_.read(engine.evidence.MAX_FILE_BYTES + 1)
+    data = upload_.read(engine.MAX_FILE_BYTES + 1)
     engine.record_evidence(participation, requirement_id, actor(), add_files=[(upload_.filename or '', data)],
                            expected_version=version)
     return _item(participation, requirement_id)

@@ -4,9 +4,9 @@ from flask import url_for
 
 import engine
 from engine import audit
-from engine.access import find_visible, require_auditor
-from engine.queries import LogFilter, audit_log, timeline
-from engine.queries import inbox as inbox_items
+from engine import find_visible, require_auditor
+from engine import LogFilter, audit_log, timeline
+from engine import inbox as inbox_items
 
 from . import schemas as s
 from .auth import actor

@@ -1,9 +1,9 @@
 """The caller and the organisation: units, branches and teams the caller may read."""
 from flask import g
 
-from engine.access import find_visible
-from engine.queries import team_timeline
-from engine.scope import visible_branches, visible_teams, visible_units
+from engine import find_visible
+from engine import team_timeline
+from engine import visible_branches, visible_teams, visible_units
 from models import Branch, Campaign, Member, Participation, RoleAssignment, Team, Unit
 
 from . import schemas as s

@@ -2,8 +2,8 @@
 from flask import url_for
 
 import workflows
-from engine.access import actions_for
-from engine.runtime import KINDS, object_type_of
+from engine import actions_for
+from engine import KINDS, object_type_of
 from models import Attachment, Branch, CommendationDecision, Evidence, Objection, Requirement, Score, Team, User
 
 from ..helpers import EXTRA_EVENTS

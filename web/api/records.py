@@ -3,8 +3,8 @@ its checklist, evidence and the actions the caller may take, and creating new on
 from flask import url_for
 
 import engine
-from engine.access import find_visible
-from engine.scope import visible_records
+from engine import find_visible
+from engine import visible_records
 from models import Application, InnovationResult, Participation
 
 from . import schemas as s

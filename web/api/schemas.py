@@ -9,8 +9,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 import workflows
 from engine import names
-from engine.checklist import EVIDENCE_KINDS
-from engine.runtime import KINDS
+from engine import EVIDENCE_KINDS
+from engine import KINDS
 from models import INNOVATION_TOPICS, TIERS
 from workflows.stages import STAGES
 

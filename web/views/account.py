@@ -3,7 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine.tokens import create_token, revoke_token, tokens_of
+from engine import create_token, revoke_token, tokens_of
 
 from .common import me
 

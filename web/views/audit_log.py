@@ -7,10 +7,10 @@ from flask_login import login_required
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from engine import audit
-from engine.access import require_auditor
-from engine.errors import BadInput
-from engine.queries import LogFilter, audit_log, user_names
-from engine.runtime import KINDS
+from engine import require_auditor
+from engine import BadInput
+from engine import LogFilter, audit_log, user_names
+from engine import KINDS
 
 from .common import me
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from engine import security_log
-from engine.org import check_password
+from engine import check_password
 from models import User
 
 from .. import logins

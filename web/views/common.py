@@ -2,8 +2,8 @@
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
-from engine.access import find_visible
-from engine.runtime import KINDS
+from engine import find_visible
+from engine import KINDS
 
 from ..security import local_path
 
@@ -14,7 +14,7 @@ def me():
 
 def visible(object_type, object_id):
     """The object, if it exists and the signed-in person may see it; otherwise 404, the same page either way
-    (engine.access.find_visible)."""
+    (engine.find_visible)."""
     if object_type not in KINDS:
         abort(404)
     return find_visible(me(), object_type, object_id)

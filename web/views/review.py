@@ -4,9 +4,9 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 import engine
-from engine.access import actions_for, find_visible
-from engine.errors import EngineError
-from engine.queries import inbox as inbox_items, timeline
+from engine import actions_for, find_visible
+from engine import EngineError
+from engine import inbox as inbox_items, timeline
 from models import (Application, CommendationDecision, InnovationResult, Objection, Participation,
                     RoleAssignment, Score, Team, TIERS, User)
 from workflows.settings import campaign_setting
@@ -67,7 +67,7 @@ def detail(object_type, object_id):
 @login_required
 def notices():
     """公示: the unit's applications under public notice, open to everyone in the unit."""
-    from engine.queries import public_notices
+    from engine import public_notices
     return render_template('notices.html', applications=public_notices(me()))
 
 
@@ -75,7 +75,7 @@ def notices():
 @login_required
 def workflow_diagrams():
     """Every workflow's diagram, drawn from its definition."""
-    from engine.runtime import KINDS
+    from engine import KINDS
     return render_template('workflows.html', diagrams=[(t, diagrams.workflow_of(t), diagrams.mermaid(t))
                                                        for t in KINDS])
 
@@ -155,5 +155,5 @@ def branch(branch_id):
 
 def _branch_decisions(teams):
     """The decisions taken on the branch's teams (what the party secretary is copied on), newest first."""
-    from engine.queries import teams_decisions
+    from engine import teams_decisions
     return teams_decisions(teams, limit=100)

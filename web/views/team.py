@@ -4,9 +4,9 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 import engine
-from engine.access import actions_for, find_visible, find_visible_attachment
-from engine.evidence import upload_dir
-from engine.queries import team_timeline, teams_led_by
+from engine import actions_for, find_visible, find_visible_attachment
+from engine import upload_dir
+from engine import team_timeline, teams_led_by
 from models import Application, Branch, Campaign, Evidence, InnovationResult, Participation, Requirement
 from workflows.settings import TIER_LABELS
 

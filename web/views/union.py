@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from peewee import fn
 
-from engine.access import actions_for, find_visible
-from engine.checklist import update_requirement
-from engine.commendation import issue_decision
-from engine.errors import NotPermitted
-from engine.guards import HOLDS_TIER, participation_by_branch
-from engine.org_import import ImportFailed, import_bytes
+from engine import actions_for, find_visible
+from engine import update_requirement
+from engine import issue_decision
+from engine import NotPermitted
+from engine import HOLDS_TIER, participation_by_branch
+from engine import ImportFailed, import_bytes
 from models import (Application, Branch, Campaign, CommendationDecision, Participation, Requirement, RoleAssignment,
                     Team, TIERS, Unit)
 from workflows.settings import campaign_setting

@@ -1,0 +1,1 @@
+"""The audit chain: appending, verifying (in parallel stretches), checkpoints, erasure, backups."""

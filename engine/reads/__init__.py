@@ -1,0 +1,1 @@
+"""Read-only queries: inboxes, timelines, the audit log, who may see and do what."""

@@ -1,0 +1,1 @@
+"""Named rules the workflow definitions refer to: guards, effects, input payloads, reason texts."""
