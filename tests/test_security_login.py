@@ -14,8 +14,9 @@ import re
 import threading
 
 import pytest
+from argon2 import PasswordHasher
 
-from engine import clock
+from engine import clock, org
 from models import (ApiToken, Application, AuditRecord, Evidence, InnovationResult, LoginAttempt, Participation,
                     Requirement, User, database)
 
@@ -364,3 +365,44 @@ def test_the_throttling_message_is_translated(site):
     response = attempt(client, 'leader3', PASSWORD)
     assert response.status_code == 429
     assert 'Too many failed sign-in attempts' in sec.ui_message(response)
+
+
+# --- password hashing (SPEC §6 "morning rush", §7 "memory-hard") -------------------------------------------------
+
+# OWASP Password Storage Cheat Sheet, argon2id: equivalent configurations (memory in KiB, iterations), one lane
+OWASP_ARGON2ID = [(47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5)]
+OLD_HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)     # argon2-cffi's default, used before
+
+
+def test_passwords_are_hashed_with_argon2id_within_owasps_recommendation():
+    params = org.HASH_PARAMETERS
+    assert any(params['memory_cost'] >= m and params['time_cost'] >= t for m, t in OWASP_ARGON2ID), params
+    assert params['parallelism'] >= 1
+    stored = org.hash_password('correct horse')
+    assert stored.startswith(f"$argon2id$v=19$m={params['memory_cost']},t={params['time_cost']},"
+                             f"p={params['parallelism']}$")
+
+
+def test_an_old_64_mib_hash_signs_in_and_is_then_rehashed_to_the_current_parameters(site):
+    old = OLD_HASHER.hash(PASSWORD)
+    User.update(password_hash=old).where(User.username == 'leader1').execute()
+    client = site.app.test_client()
+    assert attempt(client, 'leader1').status_code == 401
+    assert User.get(User.username == 'leader1').password_hash == old          # a wrong password changes nothing
+    assert attempt(client, 'leader1', PASSWORD).status_code == 302 and signed_in(client)
+    new = User.get(User.username == 'leader1').password_hash
+    assert new != old and not PasswordHasher(**org.HASH_PARAMETERS).check_needs_rehash(new)
+    assert PasswordHasher().verify(new, PASSWORD)
+    # the new hash signs in, and is kept as it is
+    assert attempt(site.app.test_client(), 'leader1', PASSWORD).status_code == 302
+    assert User.get(User.username == 'leader1').password_hash == new
+
+
+def test_a_password_changed_while_its_old_hash_was_checked_is_not_overwritten(world):
+    user = User.get(User.username == 'leader1')
+    user.password_hash = OLD_HASHER.hash(PASSWORD)
+    User.update(password_hash=user.password_hash).where(User.id == user.id).execute()
+    reset = org.hash_password('the new one')
+    User.update(password_hash=reset).where(User.id == user.id).execute()      # set-password, meanwhile
+    assert org.check_password(user, PASSWORD)               # the copy read before the change still verifies …
+    assert User.get_by_id(user.id).password_hash == reset   # … but does not replace the new password
