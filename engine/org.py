@@ -4,7 +4,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 import re
 
-from models import Branch, Member, RoleAssignment, Team, Unit, User, database
+from models import Branch, Member, RoleAssignment, Team, Unit, User, UserSession, database
 
 from . import audit
 
@@ -21,6 +21,13 @@ _hasher = PasswordHasher(**HASH_PARAMETERS)
 
 def hash_password(password):
     return _hasher.hash(password)
+
+
+def set_password(user, password):
+    """A new password; every session of the user ends, so whoever signed in with the old one is out too."""
+    with database.atomic():
+        User.update(password_hash=hash_password(password)).where(User.id == user.id).execute()
+        UserSession.delete().where(UserSession.user == user.id).execute()
 
 
 def check_password(user, password):
