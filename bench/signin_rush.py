@@ -74,7 +74,6 @@ class Person(threading.Thread):
         self.result = {'username': username, 'error': None}
 
     def run(self):
-        from web.demo import PASSWORD
         try:
             token = csrf_token(self.http.send('GET', '/login', 'GET /login').text)
         except Exception as err:                       # reported, fails the rush
@@ -82,6 +81,14 @@ class Person(threading.Thread):
         self.schedule.ready.wait()
         if self.result['error']:
             return
+        cpu = time.thread_time()
+        try:
+            self.sign_in(token)
+        finally:
+            self.result['client_cpu_s'] = time.thread_time() - cpu
+
+    def sign_in(self, token):
+        from web.demo import PASSWORD
         time.sleep(max(0.0, self.start_at[0] + self.offset - time.monotonic()))
         pressed = time.perf_counter()
         answer = self.http.send('POST', '/login', 'POST /login', form=[
@@ -121,6 +128,7 @@ def rush(port, people, spread, seed, on_start=lambda: None):
             'post_median_s': _r(statistics.median(posts)) if posts else None,
             'post_max_s': _r(max(posts)) if posts else None,
             'all_in_after_s': _r(time.monotonic() - began - 0.05),
+            'client_cpu_s': _r(sum(r.get('client_cpu_s', 0) for r in results)),
             'within_target': sum(1 for v in ins if v <= TARGET_S)}
 
 
@@ -162,8 +170,8 @@ def run(database='sqlite', database_url=None, workers=4, runs=3, spread=1.0, old
 def line(number, r):
     return (f"rush {number} ({r['hashes']} hashes): {r['people']} people, in: median {r['in_median_s']} s, "
             f"p90 {r['in_p90_s']} s, max {r['in_max_s']} s ({r['within_target']} within {TARGET_S:g} s); "
-            f"POST /login median {r['post_median_s']} s, max {r['post_max_s']} s; server CPU {r['server_cpu_s']} s; "
-            f"errors {len(r['errors'])}")
+            f"POST /login median {r['post_median_s']} s, max {r['post_max_s']} s; CPU: server {r['server_cpu_s']} s, "
+            f"clients {r['client_cpu_s']} s; errors {len(r['errors'])}")
 
 
 def passed(summary):

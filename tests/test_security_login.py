@@ -4,9 +4,13 @@
   CSRF token, with a forged one and with another session's, with 400 and a clear message, changing nothing;
 - session fixation: a session cookie from before sign-in (or planted by someone else) is never the signed-in
   one, and a CSRF token issued before sign-in is void after it; forged and foreign-key cookies sign no one in;
-- login throttling: after 5 failed attempts for a username, or 20 from one address, within 15 minutes, every
-  further attempt (the correct password too) is refused with 429, Retry-After and a clear message until the
-  window has passed; counted in the database, so it holds across worker processes and concurrent requests;
+- login throttling (web/logins.py): after 5 failed attempts for a username from one address, or 20 from one
+  address, within 15 minutes, further attempts from there (the correct password too) are refused with 429,
+  Retry-After and a clear message until the window has passed; failures at a username from addresses it never
+  signed in from delay the next such attempt, doubling, while the owner's own addresses stay open — a stranger
+  cannot lock a colleague out; counted in the database, so it holds across worker processes and concurrent
+  requests;
+- password hashing: argon2id within OWASP's recommendation, older hashes rehashed at sign-in;
 - security log lines for sign-in: who, what, when (UTC), where, with control and format characters removed."""
 import datetime
 import logging
