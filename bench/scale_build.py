@@ -21,7 +21,7 @@ ORG_COLUMNS = {
     'unit': ('id', 'code', 'name', 'settings'),
     'branch': ('id', 'unit_id', 'name'),
     'team': ('id', 'branch_id', 'name'),
-    'user': ('id', 'username', 'display_name', 'password_hash', 'active', 'is_system', 'created_at', 'session_nonce'),
+    'user': ('id', 'username', 'display_name', 'password_hash', 'active', 'is_system', 'created_at'),
     'member': ('id', 'team_id', 'name', 'employee_no', 'user_id'),
     'role_assignment': ('id', 'user_id', 'role', 'unit_id', 'branch_id', 'team_id'),
 }

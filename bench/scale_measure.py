@@ -11,7 +11,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BARS_MS = {'inbox': 100, 'dashboard': 100, 'history': 20}
-NONCE = 'scale-benchmark-session'
 
 
 def _timed(call, repeats, warmup=2):
@@ -53,11 +52,11 @@ def pick_people():
 
 
 def _signed_in(app, user):
-    from models import User
-    User.update(session_nonce=NONCE).where(User.id == user.id).execute()
+    from web import sessions
+    key = sessions.start(user, '127.0.0.1', 'scale benchmark', app.config)
     client = app.test_client()
     with client.session_transaction() as session:
-        session['_user_id'] = f'{user.id}:{NONCE}'
+        session['_user_id'] = key
         session['_fresh'] = True
     return client
 

@@ -58,7 +58,7 @@ class Organisation:
         uid = len(self.rows['user']) + 1
         name = '系统' if is_system else self._name()
         self.rows['user'].append((uid, username, name, None if is_system else self.password_hash, True, is_system,
-                                  '2025-03-03 01:00:00', None))
+                                  '2025-03-03 01:00:00'))
         return uid, name
 
     def _role(self, user, role, unit=None, branch=None, team=None):

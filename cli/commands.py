@@ -216,15 +216,13 @@ def import_org_cmd(path, unit_code):
 @click.argument('username')
 @click.password_option()
 def set_password_cmd(username, password):
-    """Set a user's password."""
-    from engine import hash_password
+    """Set a user's password (their sessions end: they sign in again)."""
+    from engine import set_password
     _require_schema()
     if len(password) < 8:
         fail('password must have at least 8 characters')
-    user = _user(username)
-    user.password_hash = hash_password(password)
-    user.save()
-    click.echo(f'password set for {username}')
+    set_password(_user(username), password)
+    click.echo(f'password set for {username}; their sessions have ended')
 
 
 @click.command('create-unit')

@@ -36,7 +36,8 @@ from engine.chain.privacy import erase_person
 
 # the organisation and its people (`org` and `tokens` as namespaces too)
 from engine.organisation import org, tokens
-from engine.organisation.org import assign_role, check_password, create_unit, get_or_create_user, hash_password
+from engine.organisation.org import (assign_role, check_password, create_unit, get_or_create_user, hash_password,
+                                     set_password)
 from engine.organisation.org_import import ImportFailed, import_bytes, import_file
 from engine.organisation.tokens import create_token, revoke_token, tokens_of
 

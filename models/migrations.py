@@ -46,6 +46,16 @@ def _v3_scale_indexes(migrator):
         database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
 
 
+@migration(4, 'user_session: several sessions per person, each ended on the server; login_known_address: '
+              'login throttling per username and address; user.session_nonce (one session per person) dropped')
+def _v4_sessions(migrator):
+    """The two new tables come from create_schema. The one-session nonce goes: sessions of the release before
+    end with the upgrade (their cookies name no user_session row), and people sign in again."""
+    from playhouse.migrate import migrate
+    if 'session_nonce' in {c.name for c in database.get_columns('user')}:
+        migrate(migrator.drop_column('user', 'session_nonce'))
+
+
 def latest_version():
     return max([SCHEMA_VERSION, *MIGRATIONS])
 

@@ -48,9 +48,7 @@ class User(BaseModel):
     active = BooleanField(default=True)
     is_system = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
-    # Changes at every login and is cleared at logout: a session cookie is valid only while it matches,
-    # so logging out revokes the session on the server too.
-    session_nonce = CharField(max_length=64, null=True)
+    # Signed-in browsers are rows of user_session (models/security.py), several per person.
 
     def __str__(self):
         return self.display_name

@@ -6,16 +6,19 @@ from .audit import AuditHead, AuditPersonal, AuditRecord, SchemaInfo
 from .audit_guards import guard_statements, install_guards
 from .db import database
 from .org import Branch, Member, RoleAssignment, Team, Unit, User
-from .security import LoginAttempt
+from .security import KnownAddress, LoginAttempt, UserSession
 from .workflow import (Application, Attachment, Campaign, CommendationDecision, Evidence,
                        InnovationResult, Objection, Participation, Requirement, Score)
 
-SCHEMA_VERSION = 3      # 2: login_attempt (login throttling); 3: indexes for inboxes and the audit log at scale
+# 2: login_attempt (login throttling); 3: indexes for inboxes and the audit log at scale; 4: user_session (several
+# sessions per person), login_known_address (throttling per username and address), user.session_nonce dropped
+SCHEMA_VERSION = 4
 GENESIS_HASH = '0' * 64
 
 ALL_MODELS = [Unit, Branch, Team, User, Member, RoleAssignment, Campaign, Requirement, Participation,
               Evidence, Attachment, CommendationDecision, Application, Score, Objection,
-              InnovationResult, AuditRecord, AuditPersonal, AuditHead, SchemaInfo, ApiToken, LoginAttempt]
+              InnovationResult, AuditRecord, AuditPersonal, AuditHead, SchemaInfo, ApiToken, LoginAttempt,
+              KnownAddress, UserSession]
 
 def create_schema():
     """Create every table, the audit guards (models.audit_guards) and the chain head (idempotent)."""

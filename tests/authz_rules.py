@@ -14,8 +14,8 @@ route that names no object.
 
     public                   anyone, signed in or not
     any_signed_in            every signed-in person (lists and inboxes then show only what view(...) allows)
-    own_account              every signed-in person, on their own account; other people's tokens do not
-                             exist for them (404)
+    own_account              every signed-in person, on their own account; other people's tokens and sessions
+                             do not exist for them (404)
     view(object)             one workflow record: the leader of its team, the chair and the party secretary
                              of its branch, union staff of its unit, auditors; while the record is in a public
                              state (an application under 公示 …) also anyone holding a role in its unit.
@@ -43,7 +43,10 @@ RULES = {
     ('POST', 'auth.language'): 'public',
     ('POST', 'auth.logout'): 'any_signed_in',
     ('GET', 'home.index'): 'any_signed_in',
-    # --- UI: one's own API tokens ------------------------------------------------------------------------
+    # --- UI: one's own account: sessions and API tokens --------------------------------------------------
+    ('GET', 'account.index'): 'own_account',
+    ('POST', 'account.end_session'): 'own_account',
+    ('POST', 'account.end_other_sessions'): 'own_account',
     ('GET', 'account.tokens'): 'own_account',
     ('POST', 'account.create'): 'own_account',
     ('POST', 'account.revoke'): 'own_account',

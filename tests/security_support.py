@@ -13,7 +13,7 @@ import engine
 from engine.organisation import org
 from engine.organisation import tokens
 from models import (Application, CommendationDecision, InnovationResult, Objection, Participation, Requirement, Score,
-                    Team, User, database, is_sqlite)
+                    Team, User, UserSession, database, is_sqlite)
 
 from conftest import set_state
 from scenarios import FULL_SCORES, application_in, innovation_in, participation_in
@@ -215,6 +215,9 @@ class Arena:
                                add_files=[('plan.pdf', b'%PDF-1.4 plan')])
         self.attachment = self.requirement_evidence().attachments.first()
         self.token, self.secret = tokens.create_token(w.leader1, 'arena')
+        from web import sessions           # another browser of leader1's, to end
+        self.session = UserSession.get(UserSession.key_hash == sessions.digest(
+            sessions.start(w.leader1, '10.0.0.9', 'Mozilla/5.0 (Linux; Android 14) Chrome/120.0', {})))
         for judge in (w.staff, w.staff2):              # evaluated: approve and downgrade can pass their guards
             Score.create(application=self.recommended, judge=judge, criteria=FULL_SCORES['criteria'], total=90)
         self.t4 = Team.create(branch=w.b2, name='调车班')  # not enrolled yet: leader3 may enrol it once
@@ -254,7 +257,7 @@ class Arena:
             'campaign_version': self.version(Campaign, w.campaign.id), 'requirement': self.requirement.id,
             'objection': self.objection.id, 'decision': self.decision.id, 'attachment': self.attachment.id,
             't1': w.t1.id, 't2': w.t2.id, 't3': w.t3.id, 't4': self.t4.id, 'b1': w.b1.id, 'unit': w.unit.id,
-            'token': self.token.id,
+            'token': self.token.id, 'session': self.session.id,
         }
 
 
@@ -263,7 +266,7 @@ def url_values(arena):
     k = arena.known()
     return {'team_id': k['t1'], 'participation_id': k['p1'], 'requirement_id': k['requirement'],
             'object_type': 'participation', 'object_id': k['p1'], 'record_id': k['p1'], 'campaign_id': k['campaign'],
-            'branch_id': k['b1'], 'attachment_id': k['attachment'], 'token_id': k['token'], 'code': 'en',
+            'branch_id': k['b1'], 'attachment_id': k['attachment'], 'token_id': k['token'], 'session_id': k['session'], 'code': 'en',
             'event': 'withdraw', 'filename': 'app.css'}
 
 

@@ -39,7 +39,8 @@ import workflows
 from engine.organisation import org
 from engine.organisation import tokens
 from models import (Attachment, Campaign, CommendationDecision, Evidence, Objection, Participation,
-                    Requirement, Unit, create_schema, database, open_database)
+                    Requirement, Unit, UserSession, create_schema, database, open_database)
+from web import sessions
 from web.views.review import BULK_EVENTS
 
 from authz_rules import RULE_NAMES, RULES
@@ -246,6 +247,8 @@ class Matrix:
         self.token_rows, self.secrets = {}, {}
         for name, user in self.users.items():
             self.token_rows[name], self.secrets[name] = tokens.create_token(user, 'authz-matrix')
+        self.session_rows = {name: UserSession.get(UserSession.key_hash == sessions.digest(sessions.start(
+            user, '10.0.0.9', 'Chrome/120 (Android)', {}))) for name, user in self.users.items()}   # their phones
         self.clients = {ANON: app.test_client()}
         for name in PEOPLE:
             client = app.test_client()
@@ -504,6 +507,9 @@ def targets_for(m, method, endpoint, arguments):
     if 'token_id' in arguments:
         return [Target('own token', 'token', owner=None, values={'token_id': 'own'}),
                 Target("another person's token", 'token', owner='someone else', values={'token_id': 'other'})]
+    if 'session_id' in arguments:
+        return [Target('own other session', 'session', owner=None, values={'session_id': 'own'}),
+                Target("another person's session", 'session', owner='someone else', values={'session_id': 'other'})]
     if arguments - {'code', 'filename'}:
         raise AssertionError(f'{method} {endpoint}: the matrix does not know how to fill {sorted(arguments)}; '
                              f'teach tests/test_authz_matrix.targets_for')
@@ -525,6 +531,10 @@ def url_values(m, target, who):
         values['token_id'] = m.token_rows[who if who != ANON else 'leader1'].id
     elif values.get('token_id') == 'other':
         values['token_id'] = m.token_rows['chair1' if who == 'leader1' else 'leader1'].id
+    if values.get('session_id') in ('own', 'other'):
+        owner = (who if who != ANON else 'leader1') if values['session_id'] == 'own' else (
+            'chair1' if who == 'leader1' else 'leader1')
+        values['session_id'] = m.session_rows[owner].id
     return values
 
 
@@ -608,7 +618,7 @@ def write_request(m, method, endpoint, target, who):
         return {'data': {'username': who if who != ANON else 'leader1', 'password': PASSWORD}, 'fresh': True}
     if key in (('POST', 'auth.logout'), ('POST', 'auth.language')):
         return {'data': {}, 'fresh': True}
-    if key == ('POST', 'account.revoke'):
+    if key in (('POST', 'account.revoke'), ('POST', 'account.end_session'), ('POST', 'account.end_other_sessions')):
         return {'data': {}}
     raise AssertionError(f'{method} {endpoint}: the matrix has no valid request body for it; add one to '
                          f'tests/test_authz_matrix.write_request')

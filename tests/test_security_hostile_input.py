@@ -130,6 +130,8 @@ UI_FORMS = {
     'auth.language': ('leader1', '/language/{code}', form({'next': BACK}), None),
     'account.create': ('leader1', '/account/tokens', form({'name': field('办公系统', 'x' * 60)}), None),
     'account.revoke': ('leader1', '/account/tokens/{token}/revoke', form({}), None),
+    'account.end_session': ('leader1', '/account/sessions/{session}/end', form({}), None),
+    'account.end_other_sessions': ('leader1', '/account/sessions/end-others', form({}), None),
     'team.enrol': ('leader3', '/teams/{t4}/enrol', form({}), None),
     'team.evidence': ('leader1', '/participations/{p1}/evidence/{requirement}', form({
         'version': field(Valid('p1_version')), 'text': field('每月集中学习一次', ''),

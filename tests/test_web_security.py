@@ -8,7 +8,7 @@ import pytest
 
 import engine
 from models import (Application, AuditRecord, CommendationDecision, Evidence, Participation,
-                    Requirement, User)
+                    Requirement, User, UserSession)
 
 from conftest import set_state
 from scenarios import application_in, innovation_in, participation_in
@@ -26,6 +26,11 @@ def fresh(record):
 def session_cookie(client):
     cookie = client.get_cookie('session')
     return cookie.value if cookie else None
+
+
+def sessions_of(username):
+    """The key hashes of the person's server-side sessions (web/sessions.py)."""
+    return {s.key_hash for s in UserSession.select().join(User).where(User.username == username)}
 
 
 def snapshot():
@@ -66,8 +71,7 @@ def test_login_starts_a_new_session_and_logout_revokes_it_on_the_server(site):
     client.get('/login')
     response = login(client, 'leader1')
     assert response.status_code == 302 and response.location == '/'
-    nonce = User.get(User.username == 'leader1').session_nonce
-    assert nonce
+    assert len(sessions_of('leader1')) == 1
     cookie = session_cookie(client)
     assert client.get('/team').status_code == 302 and client.get('/team').location.startswith('/teams/')
 
@@ -78,7 +82,7 @@ def test_login_starts_a_new_session_and_logout_revokes_it_on_the_server(site):
 
     response = client.post('/logout')
     assert response.status_code == 302 and response.location == '/login'
-    assert User.get(User.username == 'leader1').session_nonce is None
+    assert sessions_of('leader1') == set()
     assert client.get(f'/teams/{site.world.t1.id}').location.startswith('/login')
     # … and no longer after logout: the session was revoked on the server, not just forgotten by the browser
     response = thief.get(f'/teams/{site.world.t1.id}')
@@ -90,11 +94,11 @@ def test_login_starts_a_new_session_and_logout_revokes_it_on_the_server(site):
 def test_a_new_login_gets_a_new_session(site):
     client = site.app.test_client()
     login(client, 'leader1')
-    first_cookie, first_nonce = session_cookie(client), User.get(User.username == 'leader1').session_nonce
+    first_cookie, first_session = session_cookie(client), sessions_of('leader1')
     client.post('/logout')
     login(client, 'leader1')
     assert session_cookie(client) != first_cookie
-    assert User.get(User.username == 'leader1').session_nonce != first_nonce
+    assert sessions_of('leader1') and not sessions_of('leader1') & first_session
     stale = site.app.test_client()
     stale.set_cookie('session', first_cookie)
     assert stale.get('/team').location.startswith('/login')
@@ -180,7 +184,7 @@ def test_login_form_needs_its_csrf_token(csrf_site):
     response = client.post('/login', data={'username': 'leader1', 'password': PASSWORD})
     assert response.status_code == 400
     assert 'CSRF' in error_message(response)[2]
-    assert User.get(User.username == 'leader1').session_nonce is None
+    assert sessions_of('leader1') == set()
     assert client.get('/team').location.startswith('/login')
     csrf_login(client, 'leader1')
     assert client.get('/team').location.startswith('/teams/')
@@ -227,7 +231,7 @@ def test_every_form_refuses_a_post_without_its_csrf_token(csrf_site):
             assert snapshot() == before, url
     # the sessions survived (logout without a token did nothing) and no language was switched
     assert clients['leader1'].get('/team').location.startswith('/teams/')
-    assert User.get(User.username == 'leader1').session_nonce is not None
+    assert sessions_of('leader1')
     assert 'lang="zh-CN"' in raw(clients['leader1'].get(f'/teams/{world.t1.id}'))
 
 

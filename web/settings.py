@@ -33,10 +33,15 @@ def from_environment(instance_path):
         WTF_CSRF_TIME_LIMIT=None,
         # Trusted reverse proxies in front of the app (X-Forwarded-For); 0: the peer address is the client.
         PROXY_COUNT=_whole_number('CHUANGZHENG_PROXY_COUNT', 0),
-        # Login throttling: failed sign-ins counted per username and per client address over a sliding window.
+        # Login throttling (web/logins.py): failed sign-ins for a username from one address and from one address
+        # over a sliding window; for a username from addresses it never signed in from, a doubling delay.
         LOGIN_MAX_FAILURES_PER_USER=_whole_number('CHUANGZHENG_LOGIN_MAX_FAILURES', 5),
         LOGIN_MAX_FAILURES_PER_IP=_whole_number('CHUANGZHENG_LOGIN_MAX_FAILURES_PER_IP', 20),
         LOGIN_WINDOW_SECONDS=_whole_number('CHUANGZHENG_LOGIN_WINDOW', 900),
+        LOGIN_DELAY_AFTER=_whole_number('CHUANGZHENG_LOGIN_DELAY_AFTER', 10),
+        LOGIN_DELAY_MAX_SECONDS=_whole_number('CHUANGZHENG_LOGIN_DELAY_MAX', 3600),
+        # A session not used for this many days ends (0: never); web/sessions.py
+        SESSION_IDLE_DAYS=_whole_number('CHUANGZHENG_SESSION_IDLE_DAYS', 7),
     )
 
 

@@ -4,27 +4,47 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 import re
 
-from models import Branch, Member, RoleAssignment, Team, Unit, User, database
+from models import Branch, Member, RoleAssignment, Team, Unit, User, UserSession, database
 
 from engine.chain import audit
 from engine import names
 
 from engine.errors import BadInput
 
-_hasher = PasswordHasher()   # argon2id: memory-hard
+# argon2id, memory-hard, with OWASP's minimum configuration (Password Storage Cheat Sheet: m=19 MiB, t=2, p=1):
+# about 27 ms of one core here. Releases before used argon2-cffi's default (64 MiB, t=3, p=4: 128 ms on two
+# cores, about 250 ms of CPU), and 41 people signing in at once waited a median 5.7 s (docs/PERFORMANCE.md,
+# "Morning rush"). One lane (p=1): a sign-in takes one core, so the workers share the cores instead of each
+# hash competing for all of them.
+HASH_PARAMETERS = {'time_cost': 2, 'memory_cost': 19 * 1024, 'parallelism': 1}
+_hasher = PasswordHasher(**HASH_PARAMETERS)
 
 
 def hash_password(password):
     return _hasher.hash(password)
 
 
+def set_password(user, password):
+    """A new password; every session of the user ends, so whoever signed in with the old one is out too."""
+    with database.atomic():
+        User.update(password_hash=hash_password(password)).where(User.id == user.id).execute()
+        UserSession.delete().where(UserSession.user == user.id).execute()
+
+
 def check_password(user, password):
+    """Whether `password` is the user's. A hash made with other parameters (those of an earlier release) is
+    replaced by one with the current parameters once the password is known to be right, unless the password
+    was changed meanwhile."""
     if not user.password_hash or not user.active:
         return False
     try:
-        return _hasher.verify(user.password_hash, password)
+        _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        old, user.password_hash = user.password_hash, _hasher.hash(password)
+        User.update(password_hash=user.password_hash).where(User.id == user.id, User.password_hash == old).execute()
+    return True
 
 
 def scope_columns(unit=None, branch=None, team=None):

@@ -1,6 +1,5 @@
 """Signing in and out, and choosing the language."""
 import logging
-import secrets
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -10,31 +9,30 @@ from engine import security_log
 from engine import check_password
 from models import User
 
-from .. import logins
+from .. import logins, sessions
 from ..extensions import LANGUAGES, login_manager
 from ..security import local_path
 
 bp = Blueprint('auth', __name__)
-OWN_SESSION_BLUEPRINTS = ('auth', 'account')     # signing in and out, the language, one's own API tokens
+REFUSED = {'pair': 'username from this address', 'ip': 'address', 'user': 'username from unknown addresses'}
+OWN_SESSION_BLUEPRINTS = ('auth', 'account')     # signing in and out, the language, one's own sessions and tokens
 
 
 class Account(UserMixin):
-    """The signed-in person as Flask-Login sees them; `user` is the database row."""
+    """The signed-in person as Flask-Login sees them: `user` is the database row, `session_id` the id of their
+    user_session row, and the id Flask-Login keeps in the cookie is that session's random key."""
 
-    def __init__(self, user):
-        self.user = user
+    def __init__(self, user, session_id, key):
+        self.user, self.session_id, self._key = user, session_id, key
 
     def get_id(self):
-        return f'{self.user.id}:{self.user.session_nonce}'
+        return self._key
 
 
 @login_manager.user_loader
-def load_account(session_id):
-    user_id, _, nonce = session_id.partition(':')
-    user = User.get_or_none(User.id == int(user_id)) if user_id.isdigit() else None
-    if user is None or not user.active or user.is_system or not nonce or user.session_nonce != nonce:
-        return None
-    return Account(user)
+def load_account(key):
+    row = sessions.load(key, current_app.config)
+    return Account(row.user, row.id, key) if row is not None else None
 
 
 @bp.before_app_request
@@ -58,8 +56,7 @@ def login():
         password = request.form.get('password', '')[:200]
         attempt, refusal = logins.begin(username, request.remote_addr, current_app.config)
         if refusal is not None:
-            scope = 'username' if refusal.scope == 'user' else 'address'
-            _log_login('throttled', username, reason=f'too many failed attempts for this {scope}')
+            _log_login('throttled', username, reason=f'too many failed attempts for this {REFUSED[refusal.scope]}')
             minutes = max(1, -(-refusal.retry_after // 60))
             message = _('登录失败次数过多，请 %(minutes)d 分钟后再试。', minutes=minutes)
             return render_template('login.html', error=message), 429, {'Retry-After': str(refusal.retry_after)}
@@ -72,8 +69,8 @@ def login():
             session.clear()                       # a new session at every login
             if lang:
                 session['lang'] = lang
-            User.update(session_nonce=secrets.token_hex(16)).where(User.id == user.id).execute()
-            login_user(Account(User.get_by_id(user.id)))
+            key = sessions.start(user, request.remote_addr, request.user_agent.string, current_app.config)
+            login_user(Account(user, None, key))
             return redirect(_safe_next(request.args.get('next')))
         _log_login('failed', username, reason='wrong username or password')
         error = _('用户名或密码错误')
@@ -93,11 +90,16 @@ def _safe_next(target):
 @bp.post('/logout')
 @login_required
 def logout():
-    User.update(session_nonce=None).where(User.id == current_user.user.id).execute()   # revoke on the server
+    sessions.end(current_user.user, current_user.session_id)      # revoke on the server
     security_log.event('logout', 'succeeded', actor=current_user.user, level=logging.INFO)
+    return sign_out()
+
+
+def sign_out():
+    """Forget the session in this browser (its row is gone already) and go to the login page."""
     logout_user()
     session.clear()
-    return redirect(url_for('auth.login'))
+    return redirect(url_for('auth.login'), 302)
 
 
 @bp.post('/language/<code>')
