@@ -20,7 +20,7 @@ from models import AuditHead, AuditRecord, Evidence
 def baseline():
     """Before the run: the chain head and every workflow object's version."""
     versions = {}
-    for object_type, (model, _, _) in KINDS.items():
+    for object_type, model in ((name, kind.model) for name, kind in KINDS.items()):
         for object_id, version in model.select(model.id, model.version).tuples():
             versions[(object_type, object_id)] = version
     return {'seq': AuditHead.get_by_id(1).seq, 'versions': versions}
@@ -80,7 +80,7 @@ def _states_and_versions(base, touched):
     """Every object's state is where its last audit record left it; touched objects moved one version per
     record."""
     problems = []
-    for object_type, (model, _, _) in KINDS.items():
+    for object_type, model in ((name, kind.model) for name, kind in KINDS.items()):
         last = (AuditRecord.select(AuditRecord.object_id, fn.MAX(AuditRecord.seq).alias('seq'))
                 .where(AuditRecord.object_type == object_type).group_by(AuditRecord.object_id).alias('last'))
         ends = dict(AuditRecord.select(AuditRecord.object_id, AuditRecord.to_state)

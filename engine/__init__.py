@@ -13,7 +13,8 @@ from engine.errors import (BadInput, Conflict, EngineError, GuardFailed, Invalid
 
 # the door
 from engine.door.machines import validate_all
-from engine.door.runtime import KINDS, create, edit_content, fire, load_object, object_type_of
+from engine.door.kinds import KINDS, Kind, kind_named, kind_of
+from engine.door.runtime import create, edit_content, fire, load_object, object_type_of
 
 # operations through the door
 from engine.actions import scheduler

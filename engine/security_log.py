@@ -50,8 +50,8 @@ def object_name(record):
     """'participation#7' for a workflow record, 'team#3' for a team …; None for no record."""
     if record is None:
         return None
-    from engine.door.runtime import TYPE_OF_MODEL
-    kind = TYPE_OF_MODEL.get(type(record)) or type(record).__name__.lower()
+    from engine.door.kinds import kind_of
+    kind = kind_of(record).name if kind_of(record) else type(record).__name__.lower()
     return f'{kind}#{getattr(record, "id", None) if getattr(record, "id", None) is not None else "new"}'
 
 

@@ -11,7 +11,7 @@ from collections import Counter
 from peewee import SqliteDatabase
 
 from engine.chain import audit
-from engine.door.runtime import KINDS
+from engine.door.kinds import KINDS
 from models import AuditHead, AuditPersonal, AuditRecord, database
 
 from bench.load_server import gunicorn_process
@@ -104,7 +104,7 @@ def check_objects():
         last[(otype, oid)] = to_state
         count[(otype, oid)] += 1
     objects, seen = Counter(), set()
-    for otype, (model, _, _) in KINDS.items():
+    for otype, model in ((name, kind.model) for name, kind in KINDS.items()):
         for oid, state, version in model.select(model.id, model.state, model.version).tuples():
             assert (otype, oid) in last, f'{otype} #{oid} has no audit record'
             assert state == last[(otype, oid)], (f'{otype} #{oid} is {state!r} but its last audit record says '

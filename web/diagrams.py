@@ -9,7 +9,7 @@ from .helpers import lang
 
 
 def workflow_of(object_type, record=None):
-    name = KINDS[object_type][1]
+    name = KINDS[object_type].workflow
     return workflows.get(name, record.workflow_version if record is not None else None)
 
 
@@ -22,7 +22,7 @@ def _text(text):
 
 
 def mermaid(object_type, version=None, current=None):
-    workflow = workflows.get(KINDS[object_type][1], version)
+    workflow = KINDS[object_type].definition(version)
     language = lang()
     lines = ['stateDiagram-v2', '  direction LR']
     for state in workflow.states:

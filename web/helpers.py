@@ -21,7 +21,7 @@ EVIDENCE_LABELS = {
     'draft': {'zh': '待提交', 'en': 'Draft'}, 'submitted': {'zh': '审核中', 'en': 'Under review'},
     'accepted': {'zh': '已通过', 'en': 'Accepted'}, 'returned': {'zh': '需补充', 'en': 'Returned'},
 }
-OBJECT_LABELS = {name: workflows.get(wf).label for name, (_, wf, _) in KINDS.items()}
+OBJECT_LABELS = {name: kind.label for name, kind in KINDS.items()}
 OBJECT_LABELS.update(unit={'zh': '单位', 'en': 'Unit'}, user={'zh': '用户', 'en': 'User'})
 
 
@@ -37,7 +37,7 @@ def label(d):
 def state_label(object_type, state):
     if state is None:
         return '—'
-    return workflows.get(KINDS[object_type][1]).state_label(state, lang()) if object_type in KINDS else state
+    return KINDS[object_type].definition().state_label(state, lang()) if object_type in KINDS else state
 
 
 EXTRA_EVENTS = {
@@ -57,7 +57,7 @@ def event_label(object_type, event):
     if event in EXTRA_EVENTS:
         return label(EXTRA_EVENTS[event])
     if object_type in KINDS:
-        return workflows.get(KINDS[object_type][1]).event_label(event, lang())
+        return KINDS[object_type].definition().event_label(event, lang())
     return event
 
 

@@ -6,7 +6,8 @@ from engine.chain import audit
 from engine import clock
 from engine.errors import BadInput
 from engine.organisation.org import system_user
-from engine.door.runtime import KINDS, for_update
+from engine.door.kinds import KINDS
+from engine.door.runtime import for_update
 
 
 def migrate_records(object_type, to_version, *, state_map=None, reason):
@@ -15,7 +16,7 @@ def migrate_records(object_type, to_version, *, state_map=None, reason):
     An administrator's step, run from the command line; the audit names the system as the actor."""
     if object_type not in KINDS:
         raise BadInput(f'unknown object type {object_type!r}')
-    model, workflow_name, _ = KINDS[object_type]
+    model, workflow_name = KINDS[object_type].model, KINDS[object_type].workflow
     if (workflow_name, to_version) not in workflows.DEFINITIONS:
         raise BadInput(f'no definition {workflow_name} v{to_version}')
     if not (reason or '').strip():

@@ -1,6 +1,5 @@
 """The one place that decides who may fire what, and who may see what at all: rules from the workflow
 definitions matched against the actor's role assignments and the object's place in the organisation."""
-import workflows
 from models import Member, RoleAssignment, Team
 from workflows.rules import PUBLIC_VIEW, VIEW
 
@@ -94,11 +93,11 @@ def may_fire_somewhere(workflow, event, ctx):
 
 
 def _is_public(record):
-    from engine.door.runtime import KINDS, TYPE_OF_MODEL
-    if type(record) not in TYPE_OF_MODEL:      # a team or branch page is never public
+    from engine.door.kinds import kind_of
+    kind = kind_of(record)
+    if kind is None:                           # a team or branch page is never public
         return False
-    workflow = workflows.get(KINDS[TYPE_OF_MODEL[type(record)]][1], record.workflow_version)
-    return record.state in workflow.public_states
+    return record.state in kind.definition(record.workflow_version).public_states
 
 
 def may_view(ctx):
@@ -114,8 +113,9 @@ def _named(record):
     """(kind, id) by which a refusal names the record: a record not yet created by its team (or unit)."""
     if getattr(record, 'id', None) is None:
         return ('team', record.team_id) if hasattr(record, 'team_id') else ('unit', record.unit_id)
-    from engine.door.runtime import TYPE_OF_MODEL
-    return TYPE_OF_MODEL.get(type(record)) or type(record).__name__.lower(), record.id
+    from engine.door.kinds import kind_of
+    kind = kind_of(record)
+    return (kind.name if kind else type(record).__name__.lower()), record.id
 
 
 def refuse(ctx, event, message, name=None):

@@ -6,8 +6,7 @@ import json
 
 from peewee import IntegrityError
 
-import workflows
-from models import Application, Campaign, InnovationResult, Participation, database, is_sqlite
+from models import Campaign, database, is_sqlite
 
 from engine.chain import audit
 from engine import clock
@@ -16,26 +15,17 @@ from engine.door import statements
 from engine.door import steps
 from engine.door.context import ActionContext, Place, place_of
 from engine.rules.effects import EFFECTS
-from engine.errors import BadInput, Conflict, InvalidTransition, NotFound, not_found
+from engine.errors import BadInput, Conflict, InvalidTransition, not_found
 from engine.door.machines import machine_for
-from engine.rules.payloads import NewApplication, NewCampaign, NewInnovation, NewParticipation, clean_reason, load
+from engine.rules.payloads import clean_reason, load
+from engine.door.kinds import KINDS, kind_named, kind_of
 from engine.door.permissions import authorize, hide_unless_visible, matching_rule, may_fire_somewhere, refuse
 
-KINDS = {
-    # object type: (model, workflow name, schema of a new record)
-    'campaign': (Campaign, 'campaign', NewCampaign),
-    'participation': (Participation, 'participation', NewParticipation),
-    'application': (Application, 'application', NewApplication),
-    'innovation': (InnovationResult, 'innovation', NewInnovation),
-}
-TYPE_OF_MODEL = {model: otype for otype, (model, _, _) in KINDS.items()}
-
-
 def object_type_of(record):
-    try:
-        return TYPE_OF_MODEL[type(record)]
-    except KeyError:
-        raise BadInput(f'not a workflow object: {type(record).__name__}') from None
+    kind = kind_of(record)
+    if kind is None:
+        raise BadInput(f'not a workflow object: {type(record).__name__}')
+    return kind.name
 
 
 def for_update(query):
@@ -47,9 +37,7 @@ def for_update(query):
 
 def load_object(object_type, object_id, *, lock=False):
     """The record, or NotFound; `lock`: hold its row until the transaction ends (see for_update)."""
-    if object_type not in KINDS:
-        raise NotFound(f'未知对象类型 {object_type!r} (unknown object type)')
-    record = statements.load_with_place(KINDS[object_type][0], object_id, lock=lock)
+    record = statements.load_with_place(kind_named(object_type).model, object_id, lock=lock)
     if record is None:
         raise not_found(object_type, object_id)
     return record
@@ -71,7 +59,7 @@ def fire(obj, event, actor, *, reason=None, payload=None, expected_version=None,
     expected = obj.version if expected_version is None else expected_version
     with security_log.refusals(event, actor, obj), database.atomic():
         record = load_object(object_type, obj.id, lock=True)
-        workflow = workflows.get(KINDS[object_type][1], record.workflow_version)
+        workflow = KINDS[object_type].definition(record.workflow_version)
         ctx = ActionContext(record=record, workflow=workflow, actor=actor, place=place_of(record),
                             override=override, now=clock.now())
         ctx.requested_reason, ctx.requested_payload = reason, payload
@@ -115,17 +103,16 @@ def _save(record, expected, ctx, from_state):
 
 def create(object_type, actor, fields, *, reason=None):
     """Create a new workflow object in its initial state (e.g. a team enrolling), audited."""
-    if object_type not in KINDS:
-        raise NotFound(f'未知对象类型 {object_type!r} (unknown object type)')
-    model, workflow_name, schema = KINDS[object_type]
+    kind = kind_named(object_type)
     with security_log.refusals(f'create_{object_type}', actor, f'{object_type}#new'):
-        return _create(object_type, model, workflows.get(workflow_name), load(schema, fields), actor, reason)
+        return _create(kind, load(kind.new_record, fields), actor, reason)
 
 
-def _create(object_type, model, workflow, data, actor, reason):
+def _create(kind, data, actor, reason):
+    object_type, workflow = kind.name, kind.definition()
     transition = workflow.create
     with database.atomic():
-        record = _new_record(model, workflow, data, actor)
+        record = _new_record(kind, workflow, data, actor)
         ctx = ActionContext(record=record, workflow=workflow, actor=actor, place=_place_of_new(record),
                             now=clock.now(), requested_reason=reason)
         steps.admit(transition, ctx)
@@ -142,7 +129,7 @@ def _create(object_type, model, workflow, data, actor, reason):
     return record
 
 
-def _new_record(model, workflow, data, actor):
+def _new_record(kind, workflow, data, actor):
     """The new record, unsaved; the team it names must exist and be one the actor may see (else the same 404)."""
     from models import Team, Unit
     data = dict(data)
@@ -150,22 +137,20 @@ def _new_record(model, workflow, data, actor):
         team = Team.get_or_none(Team.id == data['team_id'])
         if team is None:
             raise not_found('team', data['team_id'])
-        hide_unless_visible(actor, team, f'create_{TYPE_OF_MODEL[model]}')
+        hide_unless_visible(actor, team, f'create_{kind.name}')
     if 'unit_id' in data and Unit.get_or_none(Unit.id == data['unit_id']) is None:
         raise not_found('unit', data['unit_id'])
     if 'campaign_id' in data and Campaign.get_or_none(Campaign.id == data['campaign_id']) is None:
         raise not_found('campaign', data['campaign_id'])
-    record = model(state=workflow.initial, version=1, workflow_version=workflow.version, **data)
-    if model is Participation:
-        record.stage = workflows.STAGES[0]
-    if model is Application:
-        record.requested_tier = record.tier
+    record = kind.model(state=workflow.initial, version=1, workflow_version=workflow.version, **data)
+    if kind.on_create:
+        kind.on_create(record)
     return record
 
 
 def _place_of_new(record):
     place = place_of(record)
-    if isinstance(record, Campaign):
+    if not kind_of(record).owned_by_team:
         return place
     campaign = Campaign.get_by_id(record.campaign_id)
     if campaign.unit_id != place.unit_id:       # another unit's campaign: as if it did not exist

@@ -4,7 +4,6 @@ see is, for them, an object that does not exist (find_visible)."""
 from dataclasses import dataclass
 from functools import cached_property
 
-import workflows
 from models import Attachment, Branch, Evidence, Participation, Team
 
 from engine import clock
@@ -12,7 +11,8 @@ from engine.door.context import ActionContext, place_of
 from engine.errors import not_found
 from engine.rules.guards import GUARDS
 from engine.door.permissions import matching_rule, may_view, refuse
-from engine.door.runtime import KINDS, load_object, object_type_of
+from engine.door.kinds import KINDS
+from engine.door.runtime import load_object, object_type_of
 
 
 def _ctx(record, actor, shared=None):
@@ -101,7 +101,7 @@ class Action:
 
 def actions_for(actor, record, with_guards=True, shared=None):
     """The events `actor` may fire on `record` now; `shared` (SharedFacts): lookups to share with other calls."""
-    workflow = workflows.get(KINDS[object_type_of(record)][1], record.workflow_version)
+    workflow = KINDS[object_type_of(record)].definition(record.workflow_version)
     ctx = _ctx(record, actor, shared)
     ctx.workflow = workflow
     actions = []

@@ -2,16 +2,14 @@
 import datetime
 from dataclasses import dataclass
 
-import workflows
 from peewee import JOIN, fn
-from models import (Application, AuditPersonal, AuditRecord, Branch, Campaign, InnovationResult, Participation,
-                    RoleAssignment, Team, User)
+from models import Application, AuditPersonal, AuditRecord, Branch, Campaign, RoleAssignment, Team, User
 from workflows.settings import campaign_setting
 
 from engine.chain import audit
 from engine import clock
 from engine.reads.access import SharedFacts, actions_for
-from engine.door.runtime import KINDS
+from engine.door.kinds import KINDS
 
 INBOX_ROLES = ('branch_chair', 'party_secretary', 'union_staff')
 
@@ -62,10 +60,11 @@ def inbox(actor):
     roles = {a.role for a in assignments}
     now = clock.now()
     items, campaigns, shared = [], {}, SharedFacts()
-    for object_type, (model, workflow_name, _) in KINDS.items():
-        if model is Campaign:
+    for object_type, kind in KINDS.items():
+        if not kind.owned_by_team:
             continue
-        states, events = _waiting_states(workflows.get(workflow_name), roles)
+        model = kind.model
+        states, events = _waiting_states(kind.definition(), roles)
         if not states:
             continue
         for record in _scoped(model, assignments).where(model.state.in_(sorted(states))):
@@ -101,7 +100,7 @@ def timeline(object_type, object_id):
                                 .order_by(AuditRecord.seq).objects())
 
 
-OWNED_BY_TEAMS = (('participation', Participation), ('application', Application), ('innovation', InnovationResult))
+OWNED_BY_TEAMS = tuple((name, kind.model) for name, kind in KINDS.items() if kind.owned_by_team)
 
 
 def _owners(team_ids):

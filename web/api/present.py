@@ -1,7 +1,6 @@
 """Turning engine records into the plain dicts the API schemas dump (no decisions here, only shapes)."""
 from flask import url_for
 
-import workflows
 from engine import actions_for
 from engine import KINDS, object_type_of
 from models import Attachment, Branch, CommendationDecision, Evidence, Objection, Requirement, Score, Team, User
@@ -16,7 +15,7 @@ def team_dict(team, branch=None):
 
 
 def _workflow(object_type, record):
-    return workflows.get(KINDS[object_type][1], record.workflow_version)
+    return KINDS[object_type].definition(record.workflow_version)
 
 
 def state_label(object_type, record):
@@ -121,7 +120,7 @@ def audit_dict(record):
     if record.event in EXTRA_EVENTS:
         label = EXTRA_EVENTS[record.event]
     elif record.object_type in KINDS:
-        workflow = workflows.get(KINDS[record.object_type][1])
+        workflow = KINDS[record.object_type].definition()
         label = {'zh': workflow.event_label(record.event, 'zh'), 'en': workflow.event_label(record.event, 'en')}
     else:
         label = {'zh': record.event, 'en': record.event}

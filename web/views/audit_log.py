@@ -59,10 +59,9 @@ def log():
 
 def event_choices():
     """Every event the log can hold, with its label in the current language."""
-    import workflows
     from ..helpers import EXTRA_EVENTS, event_label
-    codes = {(name, e) for name, (_, wf, _) in KINDS.items() for e in workflows.get(wf).events + [
-        workflows.get(wf).create.event]}
+    codes = {(name, e) for name, kind in KINDS.items() for e in kind.definition().events + [
+        kind.definition().create.event]}
     choices = {e: event_label(t, e) for t, e in sorted(codes)}
     choices.update({e: event_label(None, e) for e in EXTRA_EVENTS})
     return sorted(choices.items(), key=lambda kv: kv[1])
