@@ -53,8 +53,8 @@ def prepare(url, old_hashes, log):
         database.execute_sql('CREATE SCHEMA public')
     create_schema()
     log(demo.seed())
-    people = [u.username for u in User.select().where(User.password_hash.is_null(False), User.is_system == False)  # noqa: E712
-              .order_by(User.id)]
+    people = [u.username for u in User.select().where(User.password_hash.is_null(False),
+                                                      User.is_system == False).order_by(User.id)]  # noqa: E712
     if old_hashes:
         hasher = PasswordHasher(**OLD_PARAMETERS)
         for username in people:         # each its own salt, as in a real database

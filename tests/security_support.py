@@ -266,8 +266,8 @@ def url_values(arena):
     k = arena.known()
     return {'team_id': k['t1'], 'participation_id': k['p1'], 'requirement_id': k['requirement'],
             'object_type': 'participation', 'object_id': k['p1'], 'record_id': k['p1'], 'campaign_id': k['campaign'],
-            'branch_id': k['b1'], 'attachment_id': k['attachment'], 'token_id': k['token'], 'session_id': k['session'], 'code': 'en',
-            'event': 'withdraw', 'filename': 'app.css'}
+            'branch_id': k['b1'], 'attachment_id': k['attachment'], 'token_id': k['token'], 'session_id': k['session'],
+            'code': 'en', 'event': 'withdraw', 'filename': 'app.css'}
 
 
 def build_url(app, rule, values):
