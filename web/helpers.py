@@ -103,6 +103,17 @@ def current_roles():
     return g.roles
 
 
+# kind → the few words that tell one of its records from another in a list (the inbox)
+SUMMARIES = {'participation': lambda r: label(STAGE_LABELS[r.stage]),
+             'application': lambda r: label(TIER_LABELS[r.tier]),
+             'innovation': lambda r: r.title}
+
+
+def summary(object_type, record):
+    describe = SUMMARIES.get(object_type)
+    return describe(record) if describe else ''
+
+
 def inbox_count():
     if 'inbox_count' not in g:
         from engine import inbox
@@ -115,7 +126,7 @@ def init_app(app):
         label=label, state_label=state_label, event_label=event_label, lang=lang, current_roles=current_roles,
         inbox_count=inbox_count, cadence=cadence, colon=colon, paren=paren, TIER_LABELS=TIER_LABELS, TOPIC_LABELS=TOPIC_LABELS, STAGE_LABELS=STAGE_LABELS,
         ROLE_LABELS=ROLE_LABELS, EVIDENCE_LABELS=EVIDENCE_LABELS, OBJECT_LABELS=OBJECT_LABELS,
-        STAGES=workflows.STAGES)
+        STAGES=workflows.STAGES, WORKFLOW_KINDS=sorted(KINDS), summary=summary)
     app.jinja_env.filters['local'] = local_time
     app.jinja_env.filters['condensed'] = condensed
 

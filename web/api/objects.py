@@ -33,10 +33,14 @@ def one(object_type, object_id):
     return record_dict(record), 200, {**etag(record), 'Content-Location': _typed_url(object_type, record)}
 
 
+# kind → (endpoint of its typed resource, the name of its id argument)
+TYPED = {'campaign': ('campaigns.campaign', 'campaign_id'), 'participation': ('participations.one', 'record_id'),
+         'application': ('applications.one', 'record_id'), 'innovation': ('innovations.one', 'record_id')}
+
+
 def _typed_url(object_type, record):
-    if object_type == 'campaign':
-        return url_for('campaigns.campaign', campaign_id=record.id)
-    return url_for(f'{object_type}s.one', record_id=record.id)
+    endpoint, argument = TYPED[object_type]
+    return url_for(endpoint, **{argument: record.id})
 
 
 @bp.route(f'{OBJECT}/history', methods=['GET'])

@@ -31,11 +31,11 @@ def record_dict(record):
     data.update({name: getattr(record, name) for name in ('version', 'workflow_version', 'created_at',
                                                           'updated_at', 'state_since')})
     data.update(record.__data__)
-    if object_type == 'campaign':
-        data['unit_id'] = record.unit_id
-    else:
+    if KINDS[object_type].owned_by_team:
         data['team'] = team_dict(Team.get_by_id(record.team_id))
         data['campaign_id'] = record.campaign_id
+    else:
+        data['unit_id'] = record.unit_id
     return data
 
 

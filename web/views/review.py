@@ -4,10 +4,9 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 import engine
-from engine import actions_for, find_visible
-from engine import EngineError
-from engine import inbox as inbox_items, timeline
-from models import (Application, CommendationDecision, InnovationResult, Objection, Participation,
+from engine import KINDS, EngineError, actions_for, find_visible, timeline
+from engine import inbox as inbox_items
+from models import (Application, Campaign, CommendationDecision, InnovationResult, Objection, Participation,
                     RoleAssignment, Score, Team, TIERS, User)
 from workflows.settings import campaign_setting
 from workflows.stages import STAGES
@@ -33,24 +32,34 @@ def inbox():
 
 
 def detail_extra(object_type, record):
-    """What the action forms and the page need beyond the record itself."""
+    """What the action forms and the page need beyond the record itself (its kind's template shows it)."""
     extra = {}
-    if object_type == 'participation':
-        extra['items'] = checklist(record)
-    if object_type in ('application', 'innovation', 'participation'):
+    if KINDS[object_type].owned_by_team:
         extra['team'] = Team.get_by_id(record.team_id)
-    if object_type == 'application':
-        extra['rubric'] = campaign_setting(record.campaign.settings, 'rubric')
-        extra['lower_tiers'] = [t for t in TIERS if TIERS.index(t) < TIERS.index(record.tier)]
-        extra['objections'] = list(Objection.select().where(Objection.application == record,
-                                                            Objection.resolution.is_null()))
-        extra['all_objections'] = list(Objection.select().where(Objection.application == record))
-        extra['decisions'] = list(CommendationDecision.select().where(
-            CommendationDecision.unit == record.campaign.unit_id, CommendationDecision.year == record.year))
-        scores = list(Score.select().where(Score.application == record))
-        judges = {u.id: u.display_name for u in User.select().where(User.id.in_([s.judge_id for s in scores] or [0]))}
-        extra['scores'] = [(judges.get(s.judge_id), s) for s in scores]
+    extra.update(DETAIL_EXTRAS[object_type](record) if object_type in DETAIL_EXTRAS else {})
     return extra
+
+
+def _participation_extra(record):
+    return {'items': checklist(record)}
+
+
+def _application_extra(record):
+    extra = {'rubric': campaign_setting(record.campaign.settings, 'rubric')}
+    extra['lower_tiers'] = [t for t in TIERS if TIERS.index(t) < TIERS.index(record.tier)]
+    extra['objections'] = list(Objection.select().where(Objection.application == record,
+                                                        Objection.resolution.is_null()))
+    extra['all_objections'] = list(Objection.select().where(Objection.application == record))
+    extra['decisions'] = list(CommendationDecision.select().where(
+        CommendationDecision.unit == record.campaign.unit_id, CommendationDecision.year == record.year))
+    scores = list(Score.select().where(Score.application == record))
+    judges = {u.id: u.display_name for u in User.select().where(User.id.in_([s.judge_id for s in scores] or [0]))}
+    extra['scores'] = [(judges.get(s.judge_id), s) for s in scores]
+    return extra
+
+
+# kind → what its page needs beyond the record (templates/kinds/<kind>.html shows it)
+DETAIL_EXTRAS = {'participation': _participation_extra, 'application': _application_extra}
 
 
 @bp.get('/objects/<object_type>/<int:object_id>')
@@ -75,7 +84,6 @@ def notices():
 @login_required
 def workflow_diagrams():
     """Every workflow's diagram, drawn from its definition."""
-    from engine import KINDS
     return render_template('workflows.html', diagrams=[(t, diagrams.workflow_of(t), diagrams.mermaid(t))
                                                        for t in KINDS])
 
@@ -88,12 +96,17 @@ def act(object_type, object_id):
     workflow_transitions = [t for t in diagrams.workflow_of(object_type, record).transitions
                             if t.event == form['event']]
     payload_name = workflow_transitions[0].payload if workflow_transitions else None
-    rubric = campaign_setting(record.campaign.settings, 'rubric') if object_type == 'application' else ()
-    payload = payload_from_form(payload_name, request.form, rubric) if payload_name else None
+    payload = payload_from_form(payload_name, request.form, _rubric(record)) if payload_name else None
     record = engine.fire(record, form['event'], me(), reason=form['reason'], payload=payload,
                          expected_version=form['version'], override=form['override'])
     flash(_('已办理：%(state)s', state=_state_text(object_type, record.state)), 'success')
     return back(object_url(object_type, object_id))
+
+
+def _rubric(record):
+    """The scoring rubric of the record's campaign (what a score form is read against)."""
+    campaign = record if isinstance(record, Campaign) else record.campaign
+    return campaign_setting(campaign.settings, 'rubric')
 
 
 def _state_text(object_type, state):
