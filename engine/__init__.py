@@ -28,6 +28,7 @@ from engine.reads.access import actions_for, find_visible, find_visible_attachme
 from engine.reads.queries import (LogFilter, audit_log, inbox, public_notices, team_timeline, teams_decisions,
                                   teams_led_by, timeline, user_names)
 from engine.reads.scope import visible_branches, visible_campaigns, visible_records, visible_teams, visible_units
+from engine.rules import inputs      # the schemas of new records and the field types of every input
 from engine.rules.guards import HOLDS_TIER, participation_by_branch
 
 # the audit chain (`audit` and `checkpoints` as namespaces: verify, checkpoint, signed_checkpoint, …)

@@ -1,9 +1,8 @@
-"""Turning posted forms into engine input: allow-listed fields only, bad values become BadInput (422)."""
+"""Turning posted forms into engine input: allow-listed fields only, bad values become BadInput (422). Forms that
+create something are read against the engine's own input schemas (engine.inputs)."""
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from engine import names
 from engine import BadInput
-from models import INNOVATION_TOPICS, TIERS
 
 
 class ActForm(Schema):
@@ -24,41 +23,20 @@ class EvidenceForm(Schema):
     text = fields.String(load_default=None, validate=validate.Length(max=20000))
 
 
-class NewApplicationForm(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    campaign_id = fields.Integer(required=True)
-    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
-    tier = fields.String(required=True, validate=validate.OneOf(TIERS))
-    statement = fields.String(load_default='', validate=validate.Length(max=20000))
-
-
-class NewInnovationForm(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    campaign_id = fields.Integer(required=True)
-    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
-    title = fields.String(required=True, validate=[validate.Length(min=1, max=200), names.validate])
-    topic = fields.String(required=True, validate=validate.OneOf(INNOVATION_TOPICS))
-    summary = fields.String(load_default='', validate=validate.Length(max=20000))
-
-
-class DecisionForm(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    doc_number = fields.String(required=True, validate=[validate.Length(min=1, max=60), names.validate])
-    title = fields.String(required=True, validate=[validate.Length(min=1, max=200), names.validate])
-    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
-
-
-def parse(schema_cls, form):
-    data = {key: form.get(key) for key in form.keys()}
-    data = {k: v for k, v in data.items() if v != '' or k in ('text', 'reason', 'statement', 'summary')}
+def parse(schema_cls, form, exclude=()):
+    """The posted form read against `schema_cls` (a form's own, or the engine's input schema: engine.inputs):
+    only its fields, a whole number typed as text taken as the number it reads, an empty optional field left out."""
+    schema = schema_cls(exclude=exclude, unknown=EXCLUDE)
+    data = {}
+    for key, field in schema.load_fields.items():
+        value = form.get(key)
+        if value is None or (value == '' and key not in ('text', 'reason', 'statement', 'summary')):
+            continue
+        if isinstance(field, fields.Integer) and value.strip().isascii() and value.strip().isdigit():
+            value = int(value)
+        data[key] = value
     try:
-        return schema_cls().load(data)
+        return schema.load(data)
     except ValidationError as err:
         raise BadInput(_describe(err.messages), {'fields': err.messages}) from None
 

@@ -1,26 +1,17 @@
 """A commendation decision (表彰决定): one document number covering many teams, issued atomically."""
-from marshmallow import Schema, fields, validate
 from peewee import IntegrityError
 
 from models import Application, CommendationDecision, database
 from workflows.rules import UNION
 
 from engine import clock
-from engine import names
 from engine.door.context import ActionContext, place_of
 from engine.errors import BadInput
 from engine import security_log
+from engine.rules.inputs import NewDecision
 from engine.rules.payloads import load
 from engine.door.permissions import matching_rule, refuse
 from engine.door.runtime import fire, for_update
-
-
-class NewDecision(Schema):
-    doc_number = fields.String(required=True, validate=[validate.Length(min=1, max=60), names.validate])
-    title = fields.String(required=True, validate=[validate.Length(min=1, max=200), names.validate])
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
-    application_ids = fields.List(fields.Integer(strict=True), required=True,
-                                  validate=validate.Length(min=1, max=1000))
 
 
 def issue_decision(campaign, actor, data):

@@ -9,7 +9,7 @@ import workflows
 from models import Application, Campaign, InnovationResult, Participation
 
 from engine.errors import NotFound
-from engine.rules.payloads import NewApplication, NewCampaign, NewInnovation, NewParticipation
+from engine.rules.inputs import NewApplication, NewCampaign, NewInnovation, NewParticipation
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,8 @@
-"""Input schemas: a reason, each event's payload, and the fields of each kind of new record."""
+"""Input schemas of events: a reason and each event's payload (new records: engine.rules.inputs)."""
 from marshmallow import Schema, ValidationError, fields, validate
 
-from models import INNOVATION_TOPICS, TIERS
+from models import TIERS
 
-from engine import names
 from engine.errors import BadInput
 
 REASON_MAX = 2000
@@ -35,39 +34,6 @@ class CommendPayload(Schema):
 
 PAYLOADS = {cls.__name__: cls for cls in (ReturnItemsPayload, ScorePayload, DowngradePayload,
                                           ObjectionPayload, CommendPayload)}
-
-
-def _name(**kw):
-    return fields.String(required=True, validate=[validate.Length(min=1, max=kw.get('max', 200)), names.validate])
-
-
-class NewCampaign(Schema):
-    unit_id = fields.Integer(required=True, strict=True)
-    title = _name()
-    period = fields.String(required=True, validate=validate.Regexp(r'^\d{4}(-\d{4})?$'))
-    settings = fields.Dict(load_default=dict)
-
-
-class NewParticipation(Schema):
-    team_id = fields.Integer(required=True, strict=True)
-    campaign_id = fields.Integer(required=True, strict=True)
-
-
-class NewApplication(Schema):
-    team_id = fields.Integer(required=True, strict=True)
-    campaign_id = fields.Integer(required=True, strict=True)
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
-    tier = fields.String(required=True, validate=validate.OneOf(TIERS))
-    statement = fields.String(load_default='', validate=validate.Length(max=20000))
-
-
-class NewInnovation(Schema):
-    team_id = fields.Integer(required=True, strict=True)
-    campaign_id = fields.Integer(required=True, strict=True)
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
-    title = _name()
-    topic = fields.String(required=True, validate=validate.OneOf(INNOVATION_TOPICS))
-    summary = fields.String(load_default='', validate=validate.Length(max=20000))
 
 
 def load(schema_cls, data, what='输入'):

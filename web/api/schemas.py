@@ -5,42 +5,22 @@ id fits a 32-bit column. The OpenAPI document is generated from these classes.""
 import datetime
 
 from flask_smorest.fields import Upload
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
+import engine
 import workflows
-from engine import names
 from engine import EVIDENCE_KINDS
 from engine import KINDS
-from models import INNOVATION_TOPICS, TIERS
 from workflows.stages import STAGES
 
-MAX_ID = 2 ** 31 - 1
-NO_NUL = r'^[^\x00]*$'
 OBJECT_TYPES = sorted(KINDS)
 AUDIT_OBJECT_TYPES = OBJECT_TYPES + ['unit', 'user']
 
 
 # --- fields ---------------------------------------------------------------------------------------------
 
-class Text(fields.String):
-    """A bounded text without NUL characters or lone surrogates (no database can store them)."""
-
-    def __init__(self, max_length, min_length=0, **kwargs):
-        checks = [validate.Length(min=min_length, max=max_length), validate.Regexp(NO_NUL)]
-        super().__init__(validate=checks + list(kwargs.pop('validate', [])), **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if any('\ud800' <= ch <= '\udfff' for ch in text):
-            raise ValidationError('不是有效的文字 (not valid text)')
-        return text
-
-
-class Name(Text):
-    """A bounded name or title: also no control characters or bidi controls (engine/names.py)."""
-
-    def __init__(self, max_length, min_length=1, **kwargs):
-        super().__init__(max_length, min_length, validate=[names.validate], **kwargs)
+# The field types every input uses, and the new records' schemas, are the engine's own (engine.inputs).
+Text, Name, Id, MAX_ID = engine.inputs.Text, engine.inputs.Name, engine.inputs.Id, engine.inputs.MAX_ID
 
 
 class UTCDateTime(fields.DateTime):
@@ -52,10 +32,6 @@ class UTCDateTime(fields.DateTime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=datetime.timezone.utc)
         return value.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
-
-
-def Id(**kwargs):
-    return fields.Integer(strict=kwargs.pop('strict', True), validate=validate.Range(1, MAX_ID), **kwargs)
 
 
 def Label(**kwargs):
@@ -116,22 +92,9 @@ class TeamQuerySchema(ListQuerySchema):
     branch_id = Id(strict=False)
 
 
-class NewParticipationSchema(Schema):
-    team_id = Id(required=True)
-    campaign_id = Id(required=True)
-
-
-class NewApplicationSchema(NewParticipationSchema):
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
-    tier = fields.String(required=True, validate=validate.OneOf(TIERS))
-    statement = Text(20000)
-
-
-class NewInnovationSchema(NewParticipationSchema):
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
-    title = Name(200, required=True)
-    topic = fields.String(required=True, validate=validate.OneOf(INNOVATION_TOPICS))
-    summary = Text(20000)
+NewParticipationSchema = engine.inputs.NewParticipation
+NewApplicationSchema = engine.inputs.NewApplication
+NewInnovationSchema = engine.inputs.NewInnovation
 
 
 class EditEvidenceSchema(Schema):
@@ -157,12 +120,7 @@ class NewRequirementSchema(RequirementChangesSchema):
     title_en = Name(200, required=True)
 
 
-class NewDecisionSchema(Schema):
-    doc_number = Name(60, required=True, metadata={'description': '文号, e.g. 货工〔2026〕12号'})
-    title = Name(200, required=True)
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
-    application_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=1000),
-                                  metadata={'description': 'applications whose 公示 has closed'})
+NewDecisionSchema = engine.inputs.NewDecision
 
 
 class IntegrityQuerySchema(Schema):

@@ -10,7 +10,7 @@ from engine import team_timeline, teams_led_by
 from models import Application, Branch, Campaign, Evidence, InnovationResult, Participation, Requirement
 from workflows.settings import TIER_LABELS
 
-from ..forms import EvidenceForm, NewApplicationForm, NewInnovationForm, parse
+from ..forms import EvidenceForm, parse
 from .common import back, me
 
 bp = Blueprint('team', __name__)
@@ -101,7 +101,7 @@ def attachment(attachment_id):
 @bp.post('/teams/<int:team_id>/applications')
 @login_required
 def new_application(team_id):
-    form = parse(NewApplicationForm, request.form)
+    form = parse(engine.inputs.NewApplication, request.form, exclude=('team_id',))
     application = engine.create('application', me(), {'team_id': team_id, **form})
     flash(_('申报已保存为草稿，确认无误后请提交。'), 'success')
     return redirect(url_for('review.detail', object_type='application', object_id=application.id), 303)
@@ -110,7 +110,7 @@ def new_application(team_id):
 @bp.post('/teams/<int:team_id>/innovations')
 @login_required
 def new_innovation(team_id):
-    form = parse(NewInnovationForm, request.form)
+    form = parse(engine.inputs.NewInnovation, request.form, exclude=('team_id',))
     result = engine.create('innovation', me(), {'team_id': team_id, **form})
     flash(_('创新成果已保存为草稿，确认无误后请提交。'), 'success')
     return redirect(url_for('review.detail', object_type='innovation', object_id=result.id), 303)

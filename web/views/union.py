@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from peewee import fn
 
+import engine
 from engine import actions_for, find_visible
 from engine import update_requirement
 from engine import issue_decision
@@ -19,7 +20,7 @@ from workflows.settings import campaign_setting
 from workflows.stages import STAGES
 
 from .. import charts, excel
-from ..forms import DecisionForm, parse
+from ..forms import parse
 from .common import back, me
 
 bp = Blueprint('union', __name__)
@@ -140,7 +141,7 @@ def evaluation(campaign_id):
 def commendations(campaign_id):
     campaign = campaign_for_staff(campaign_id)
     if request.method == 'POST':
-        form = parse(DecisionForm, request.form)
+        form = parse(engine.inputs.NewDecision, request.form, exclude=('application_ids',))
         ids = [_int(v, 'application_ids') for v in request.form.getlist('application_ids')]
         decision = issue_decision(campaign, me(), {**form, 'application_ids': ids})
         flash(_('表彰决定 %(doc)s 已发布，表彰 %(n)d 个班组。', doc=decision.doc_number, n=len(ids)), 'success')
