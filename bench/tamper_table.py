@@ -163,12 +163,7 @@ def attacks(url, folder):
         return verdict()
 
     def altered_trigger(w):
-        if is_sqlite():
-            database.execute_sql('DROP TRIGGER audit_record_no_update')
-            database.execute_sql('CREATE TRIGGER audit_record_no_update BEFORE UPDATE ON audit_record BEGIN SELECT 1; END')
-        else:
-            database.execute_sql("CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql "
-                                 "AS $$ BEGIN RETURN NEW; END $$")
+        audit_guards.alter_one_guard()
         return verdict()
 
     def disabled_trigger(w):

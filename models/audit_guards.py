@@ -149,3 +149,14 @@ def _postgres_problems():
         elif definition != expected or source.strip() != POSTGRES_FUNCTIONS.get(function):
             out.append(f'database guard {name} was altered')
     return out
+
+
+def alter_one_guard():
+    """What an attacker who cannot drop a guard unnoticed might try: keep its name, make it allow everything. For
+    tests and bench/tamper_table.py, which show that verify reports it as altered."""
+    if is_sqlite():
+        database.execute_sql('DROP TRIGGER audit_record_no_update')
+        database.execute_sql('CREATE TRIGGER audit_record_no_update BEFORE UPDATE ON audit_record BEGIN SELECT 1; END')
+    else:
+        database.execute_sql("CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql "
+                             "AS $$ BEGIN RETURN NEW; END $$")

@@ -275,12 +275,7 @@ def test_missing_guards_are_reported(history):
 
 
 def test_altered_guard_is_reported(history):
-    if is_sqlite():
-        database.execute_sql('DROP TRIGGER audit_record_no_update')
-        database.execute_sql('CREATE TRIGGER audit_record_no_update BEFORE UPDATE ON audit_record BEGIN SELECT 1; END')
-    else:
-        database.execute_sql("CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql "
-                             "AS $$ BEGIN RETURN NEW; END $$")
+    audit_guards.alter_one_guard()
     result = audit.verify()
     assert not result.ok and any('audit_record_no_update' in p or 'audit_record_append_only' in p
                                  for p in result.guard_problems)

@@ -101,16 +101,18 @@ def attachment(attachment_id):
 @bp.post('/teams/<int:team_id>/applications')
 @login_required
 def new_application(team_id):
-    form = parse(engine.inputs.NewApplication, request.form, exclude=('team_id',))
-    application = engine.create('application', me(), {'team_id': team_id, **form})
-    flash(_('申报已保存为草稿，确认无误后请提交。'), 'success')
-    return redirect(url_for('review.detail', object_type='application', object_id=application.id), 303)
+    return _new_draft('application', team_id, _('申报已保存为草稿，确认无误后请提交。'))
 
 
 @bp.post('/teams/<int:team_id>/innovations')
 @login_required
 def new_innovation(team_id):
-    form = parse(engine.inputs.NewInnovation, request.form, exclude=('team_id',))
-    result = engine.create('innovation', me(), {'team_id': team_id, **form})
-    flash(_('创新成果已保存为草稿，确认无误后请提交。'), 'success')
-    return redirect(url_for('review.detail', object_type='innovation', object_id=result.id), 303)
+    return _new_draft('innovation', team_id, _('创新成果已保存为草稿，确认无误后请提交。'))
+
+
+def _new_draft(object_type, team_id, saved):
+    """A team's new record from the posted form, read against the engine's input schema for its kind."""
+    form = parse(engine.KINDS[object_type].new_record, request.form, exclude=('team_id',))
+    record = engine.create(object_type, me(), {'team_id': team_id, **form})
+    flash(saved, 'success')
+    return redirect(url_for('review.detail', object_type=object_type, object_id=record.id), 303)
