@@ -196,7 +196,7 @@ def _take(result, segment, chain_end, stop_at_first):
 def verify(checkpoint=None, progress=None, stop_at_first=True, workers=None, checkpoints=(), guards=True):
     """Recompute the chain. Names the first record that was edited, deleted or inserted outside the
     application, and any personal part that looks erased without an erasure record. Each kept checkpoint
-    ("seq:hash", or a signed line from checkpoint_line) proves the records up to its seq: a record rewritten
+    ("seq:hash", or a signed line from signed_checkpoint) proves the records up to its seq: a record rewritten
     before it, or records cut off the end, are named. With `guards`, missing, disabled or altered database
     guards are reported too (result.guard_problems). Streams the records in constant memory; a long chain is
     checked in stretches on `workers` processes (default: one per core, or $CHUANGZHENG_VERIFY_WORKERS), with
@@ -209,8 +209,9 @@ def verify(checkpoint=None, progress=None, stop_at_first=True, workers=None, che
             result.guard_problems.append(problem)
     kept = [checkpoints_.parse(text, key) for text in ([checkpoint] if checkpoint else []) + list(checkpoints)]
     _verify_chain(key, result, progress, stop_at_first, workers)
-    for seq, h in sorted(kept):
-        checkpoints_.check(seq, h, result)
+    if not (stop_at_first and result.problems):      # a chain already broken: its end says nothing more
+        for seq, h in sorted(kept):
+            checkpoints_.check(seq, h, result)
     result.checkpoints = len(kept)
     return result
 
