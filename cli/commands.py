@@ -81,7 +81,9 @@ def _kept_checkpoints(lines, path):
     from engine import checkpoints
     key = audit.audit_key()
     try:
-        kept = [line for line in lines if checkpoints.parse(line, key)]
+        for line in lines:
+            checkpoints.parse(line, key)          # refuse a malformed or foreign line before any work
+        kept = list(lines)
         if path:
             kept += checkpoints.read_file(path, key)
     except ValueError as err:
